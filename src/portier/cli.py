@@ -1,0 +1,187 @@
+"""Command line: run the device, manage its configuration, reset it.
+
+User errors (a bad value, a broken config file, a bad address) print a clear message and
+exit 2; they never print a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .device import Device, RuntimeOptions, default_data_dir
+from .settings import document, fanvil
+from .settings.document import ConfigErrors
+from .settings.records import TABLES
+from .settings.store import SettingsStore
+from .settings.values import SettingError, from_text, to_text
+from .storage import Storage, StorageError
+
+STOP_TIMEOUT = 1.5
+CLEAR_MODULES: dict[str, tuple[str, ...]] = {
+    "SIP": ("SIP CONFIG MODULE", "SIP HOTSPOT MODULE"),
+    "AUTOPROVISION": ("AUTOUPDATE CONFIG MODULE",),
+    "TR069": ("TR069 CONFIG MODULE",),
+    "MMI": ("MMI CONFIG MODULE",),
+    "DSSKEY": ("DSSKEY CONFIG MODULE",),
+}
+"""System >> Configurations >> Clear Configurations: the manual's module names."""
+
+
+class UsageError(Exception):
+    pass
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:8080, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port 1-65535, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portier", description="Open-source SIP door intercom.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_data(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--data", type=Path, default=None, metavar="DIR",
+                         help="data directory (default: $PORTIER_DATA or ~/.local/share/portier)")
+        return sub
+
+    run = with_data(commands.add_parser("run", help="run the device in the foreground"))
+    run.add_argument("--http", type=_host_port, metavar="HOST:PORT", help="web server address for this run")
+    run.add_argument("--sip-port", type=_port, metavar="PORT", help="local SIP port for this run")
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    config = commands.add_parser("config", help="export, import, read and change settings")
+    actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = with_data(actions.add_parser("export", help="write the configuration as a Fanvil config file"))
+    export.add_argument("-o", "--output", type=Path, metavar="FILE", help="file to write (default: stdout)")
+    imp = with_data(actions.add_parser("import", help="apply a Fanvil config file (text or XML)"))
+    imp.add_argument("file", type=Path, metavar="FILE")
+    get = with_data(actions.add_parser("get", help="print one setting"))
+    get.add_argument("key", metavar="KEY", help="Fanvil key ('SIP1 Register Addr') or schema path")
+    put = with_data(actions.add_parser("set", help="change one setting"))
+    put.add_argument("key", metavar="KEY", help="Fanvil key ('SIP1 Register Addr') or schema path")
+    put.add_argument("value", metavar="VALUE")
+    clear = with_data(actions.add_parser("clear", help="Clear Configurations: reset modules to defaults"))
+    clear.add_argument("modules", nargs="+", metavar="MODULE", help=", ".join(CLEAR_MODULES))
+    tables = with_data(actions.add_parser("clear-tables", help="Clear Tables (all when none named)"))
+    tables.add_argument("tables", nargs="*", metavar="TABLE", help=", ".join(kind.table for kind in TABLES))
+
+    with_data(commands.add_parser("reset", help="factory reset: delete configuration and tables"))
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigErrors as exc:
+        for problem in exc.problems:
+            print(f"portier: {problem}", file=sys.stderr)
+        print("portier: nothing was changed", file=sys.stderr)
+    except (SettingError, StorageError, UsageError) as exc:
+        print(f"portier: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"portier: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+    return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "version":
+        print(f"portier {__version__}")
+        return 0
+    data_dir: Path = args.data or default_data_dir()
+    if args.command == "run":
+        logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        asyncio.run(_run(Device(data_dir, RuntimeOptions(http=args.http, sip_port=args.sip_port))))
+        return 0
+    storage = Storage(data_dir)
+    try:
+        if args.command == "reset":
+            storage.factory_reset()
+            print(f"factory reset done: {data_dir} holds the default configuration")
+            return 0
+        return _config(args, SettingsStore(storage))
+    finally:
+        storage.close()
+
+
+def _config(args: argparse.Namespace, store: SettingsStore) -> int:
+    for problem in store.problems:
+        print(f"portier: stored settings: {problem} (factory default used)", file=sys.stderr)
+    if args.action == "export":
+        text = fanvil.export_text(store.current).encode()
+        if args.output:
+            args.output.write_bytes(text)
+        else:
+            sys.stdout.buffer.write(text)
+        return 0
+    if args.action == "import":
+        result = fanvil.import_file(store.current, args.file.read_bytes())
+        store.replace(result.settings)
+        for warning in result.warnings:
+            print(f"portier: warning: {warning}", file=sys.stderr)
+        print(f"imported {args.file}: {len(result.changed)} setting(s) changed")
+        return 0
+    if args.action == "get":
+        leaf = document.find(args.key)
+        print(to_text(leaf, document.get(store.current, leaf)))
+        return 0
+    if args.action == "set":
+        leaf = document.find(args.key)
+        changed = store.update({leaf: from_text(leaf, args.value)})
+        shown = to_text(leaf, document.get(store.current, leaf))
+        print(f"{leaf.key} = {shown}" + ("" if changed else " (unchanged)"))
+        return 0
+    if args.action == "clear":
+        modules: list[str] = []
+        for name in args.modules:
+            match = next((key for key in CLEAR_MODULES if key.lower() == name.replace(" ", "").lower()), None)
+            if match is None:
+                raise UsageError(f"unknown module {name!r}; choose from {', '.join(CLEAR_MODULES)}")
+            modules += CLEAR_MODULES[match]
+        changed = store.reset_modules(modules)
+        if "MMI CONFIG MODULE" in modules:
+            store.storage.clear_tables(tuple(kind for kind in TABLES if kind.table == "users"))
+        print(f"cleared {', '.join(args.modules)}: {len(changed)} setting(s) back to defaults")
+        return 0
+    if args.action == "clear-tables":
+        known = {kind.table: kind for kind in TABLES}
+        unknown = [name for name in args.tables if name not in known]
+        if unknown:
+            raise UsageError(f"unknown table(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        chosen = tuple(known[name] for name in args.tables) or TABLES
+        store.storage.clear_tables(chosen)
+        print(f"cleared tables: {', '.join(kind.table for kind in chosen)}")
+        return 0
+    raise UsageError(f"unknown action {args.action}")
+
+
+async def _run(device: Device) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await device.start()
+    await stop.wait()
+    logging.getLogger("portier").info("stopping")
+    try:
+        await asyncio.wait_for(device.stop("signal"), STOP_TIMEOUT)
+    except TimeoutError:
+        logging.getLogger("portier").error("services did not stop in %.1f s; exiting anyway", STOP_TIMEOUT)
+    device.storage.close()

@@ -1,0 +1,145 @@
+"""Device: the composition root. Builds every service from settings and runs them on one loop.
+
+A service is anything with a ``name``, ``start``/``stop`` coroutines, the settings it
+``watches`` (dotted path prefixes) and an ``apply`` coroutine for changes to them. To add
+one, write it and append its factory to :data:`SERVICES`; the device starts services in
+that order, stops them in reverse, and re-applies settings only to the services that
+watch what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import __version__
+from .events import DeviceStarted, DeviceStopping, Event, EventBus, ServiceFailed, SettingsChanged
+from .settings.declare import Leaf
+from .settings.store import SettingsStore
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    name: str
+    watches: tuple[str, ...]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def apply(self, changed: list[Leaf]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Command-line overrides for this run only; they are never saved."""
+
+    http: tuple[str, int] | None = None
+    sip_port: int | None = None
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("PORTIER_DATA")
+    return Path(env) if env else Path.home() / ".local" / "share" / "portier"
+
+
+class EventLog:
+    """Device log (manual 9.30): every event on the bus, in the log, in order."""
+
+    name = "event-log"
+    watches: tuple[str, ...] = ()
+
+    def __init__(self, device: Device) -> None:
+        self._bus = device.bus
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        self._unsubscribe = self._bus.subscribe(Event, self._record)
+
+    async def stop(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+
+    async def apply(self, changed: list[Leaf]) -> None:
+        return None
+
+    def _record(self, event: Event) -> None:
+        log.info("event %s", event)
+
+
+SERVICES: list[Callable[[Device], Service]] = [EventLog]
+
+
+class Device:
+    def __init__(self, data_dir: Path, options: RuntimeOptions | None = None) -> None:
+        self.data_dir = data_dir
+        self.options = options or RuntimeOptions()
+        self.storage = Storage(data_dir)
+        self.settings = SettingsStore(self.storage)
+        self.bus = EventBus()
+        self.services: list[Service] = []
+        self.started_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.bus.start()
+        self.services = [factory(self) for factory in SERVICES]
+        for service in self.services:
+            await service.start()
+            log.info("service %s started", service.name)
+        self.started_at = time.time()
+        names = tuple(service.name for service in self.services)
+        log.info("portier %s started, data in %s, services: %s", __version__, self.data_dir, ", ".join(names))
+        self.bus.publish(DeviceStarted(__version__, names))
+
+    async def stop(self, reason: str = "stop") -> None:
+        self.bus.publish(DeviceStopping(reason))
+        await self.bus.drain()
+        for service in reversed(self.services):
+            try:
+                await service.stop()
+                log.info("service %s stopped", service.name)
+            except Exception as exc:
+                log.exception("service %s failed to stop", service.name)
+                self.bus.publish(ServiceFailed(service.name, str(exc)))
+        self.services = []
+        await self.bus.stop()
+
+    async def apply_settings(self, values: Mapping[Leaf, Any]) -> list[Leaf]:
+        """Validate, save atomically and hand the change to the services that watch it."""
+        async with self._lock:
+            changed = self.settings.update(values)
+            await self._distribute(changed)
+            return changed
+
+    async def _distribute(self, changed: list[Leaf]) -> None:
+        if not changed:
+            return
+        self.bus.publish(SettingsChanged(tuple(leaf.dotted for leaf in changed)))
+        for service in self.services:
+            mine = [leaf for leaf in changed if any(leaf.dotted.startswith(p) for p in service.watches)]
+            if mine:
+                await service.apply(mine)
+
+    async def reboot(self) -> None:
+        """Restart every service in this process (the manual's Reboot)."""
+        await self.stop("reboot")
+        await self.start()
+
+    async def factory_reset(self) -> None:
+        """Manual 10.3: delete configuration and tables, then come back up on defaults."""
+        running = bool(self.services)
+        if running:
+            await self.stop("factory reset")
+        self.storage.factory_reset()
+        self.settings = SettingsStore(self.storage)
+        if running:
+            await self.start()

@@ -1,0 +1,101 @@
+"""Typed events and the bus every feature talks through.
+
+Publishers never wait for subscribers: ``publish`` queues the event and one dispatcher
+task delivers events in order. A subscriber that raises is logged and stays subscribed;
+it cannot take the bus, or the publisher, down with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events."""
+
+
+@dataclass(frozen=True)
+class DeviceStarted(Event):
+    version: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeviceStopping(Event):
+    reason: str
+
+
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    """Settings were saved; ``paths`` are the dotted schema paths that changed."""
+
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServiceFailed(Event):
+    service: str
+    reason: str
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], Awaitable[None] | None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = {}
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def subscribe(self, kind: type[E], handler: Callable[[E], Awaitable[None] | None]) -> Callable[[], None]:
+        """Call ``handler`` for every event of ``kind`` (or a subclass); returns the unsubscriber."""
+        handlers = self._handlers.setdefault(kind, [])
+        handlers.append(handler)
+        return lambda: handlers.remove(handler)
+
+    def publish(self, event: Event) -> None:
+        self._queue.put_nowait(event)
+
+    async def drain(self) -> None:
+        """Wait until every event published so far has been delivered."""
+        await self._queue.join()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._dispatch(), name="event-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await self.drain()
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _dispatch(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self.deliver(event)
+            finally:
+                self._queue.task_done()
+
+    async def deliver(self, event: Event) -> None:
+        for kind, handlers in list(self._handlers.items()):
+            if not isinstance(event, kind):
+                continue
+            for handler in list(handlers):
+                try:
+                    result = handler(event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("event handler %r failed on %r", handler, event)

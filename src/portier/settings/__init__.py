@@ -1,0 +1,1 @@
+"""The one settings schema: declarations, Fanvil config codec, persistent store."""
