@@ -18,5 +18,7 @@ def require(binary: str) -> str:
     path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
     if path is None:
         package = PEERS.get(binary, binary)
-        raise AssertionError(f"{binary} is not installed: run scripts/test as root or `apt-get install {package}`")
+        raise AssertionError(
+            f"{binary} is not installed: run scripts/test as root or `apt-get install {package}`"
+        )
     return path

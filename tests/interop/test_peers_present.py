@@ -8,8 +8,14 @@ import pytest
 
 from .peers import PEERS, require
 
-VERSION_FLAGS = {"sipp": ["-v"], "kamailio": ["-v"], "baresip": ["-h"], "linphonec": ["--version"],
-                 "chromium": ["--version"], "ip": ["-V"]}
+VERSION_FLAGS = {
+    "sipp": ["-v"],
+    "kamailio": ["-v"],
+    "baresip": ["-h"],
+    "linphonec": ["--version"],
+    "chromium": ["--version"],
+    "ip": ["-V"],
+}
 
 
 @pytest.mark.parametrize("binary", sorted(PEERS))

@@ -7,10 +7,24 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[2] / "src" / "portier"
 FORBIDDEN = {
-    "sip": ("portier.phone", "portier.door", "portier.web", "portier.services", "portier.device", "portier.media"),
+    "sip": (
+        "portier.phone",
+        "portier.door",
+        "portier.web",
+        "portier.services",
+        "portier.device",
+        "portier.media",
+    ),
     "media": ("portier.phone", "portier.door", "portier.web", "portier.services", "portier.device"),
-    "settings": ("portier.phone", "portier.door", "portier.web", "portier.services", "portier.device",
-                 "portier.sip", "portier.media"),
+    "settings": (
+        "portier.phone",
+        "portier.door",
+        "portier.web",
+        "portier.services",
+        "portier.device",
+        "portier.sip",
+        "portier.media",
+    ),
 }
 
 

@@ -16,7 +16,9 @@ from portier import __version__
 PORTIER = [sys.executable, "-m", "portier"]
 
 
-def portier(*args: str, data: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def portier(
+    *args: str, data: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     extra = ["--data", str(data)] if data is not None else []
     command = [*PORTIER, *args[:2], *extra, *args[2:]] if args[0] == "config" else [*PORTIER, *args, *extra]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
@@ -43,7 +45,10 @@ def test_data_dir_from_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("config", "set", "SIP1 Register Port", "70000"), "`SIP1 Register Port` must be a whole number in 1-65535"),
+        (
+            ("config", "set", "SIP1 Register Port", "70000"),
+            "`SIP1 Register Port` must be a whole number in 1-65535",
+        ),
         (("config", "set", "No Such Key", "1"), "no setting is called 'No Such Key'"),
         (("config", "get", "lines.sip9.username"), "no setting is called 'lines.sip9.username'"),
         (("config", "import", "/nonexistent/file.txt"), "No such file or directory"),
@@ -63,7 +68,9 @@ def test_export_import_round_trip_through_files(tmp_path: Path) -> None:
     exported = tmp_path / "a.txt"
     assert portier("config", "export", "-o", str(exported), data=tmp_path / "a").returncode == 0
     raw = exported.read_bytes()
-    assert raw.startswith(b"<<VOIP CONFIG FILE>>Version:2.0000000000\r\n") and raw.endswith(b"<<END OF FILE>>\r\n")
+    assert raw.startswith(b"<<VOIP CONFIG FILE>>Version:2.0000000000\r\n") and raw.endswith(
+        b"<<END OF FILE>>\r\n"
+    )
     result = portier("config", "import", str(exported), data=tmp_path / "b")
     assert result.returncode == 0, result.stderr
     assert "1 setting(s) changed" in result.stdout
@@ -73,8 +80,10 @@ def test_export_import_round_trip_through_files(tmp_path: Path) -> None:
 def test_broken_import_reports_lines_and_changes_nothing(tmp_path: Path) -> None:
     portier("config", "set", "SIP1 Phone Number", "1001", data=tmp_path)
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"<<VOIP CONFIG FILE>>Version:2.0000000000\r\nSIP1 Phone Number :9999\r\n"
-                    b"SIP1 Register Port :0\r\n<<END OF FILE>>\r\n")
+    bad.write_bytes(
+        b"<<VOIP CONFIG FILE>>Version:2.0000000000\r\nSIP1 Phone Number :9999\r\n"
+        b"SIP1 Register Port :0\r\n<<END OF FILE>>\r\n"
+    )
     result = portier("config", "import", str(bad), data=tmp_path)
     assert result.returncode == 2
     assert "line 3: `SIP1 Register Port` must be a whole number in 1-65535, got '0'" in result.stderr
@@ -96,7 +105,8 @@ def test_clear_module_and_factory_reset(tmp_path: Path) -> None:
 def test_run_logs_services_and_stops_within_two_seconds(tmp_path: Path, signum: int) -> None:
     process = subprocess.Popen(
         [*PORTIER, "run", "--data", str(tmp_path), "--http", "127.0.0.1:18080", "--sip-port", "15060"],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr is not None
@@ -118,6 +128,8 @@ def test_run_logs_services_and_stops_within_two_seconds(tmp_path: Path, signum: 
 
 
 def test_run_refuses_a_bad_address() -> None:
-    result = subprocess.run([*PORTIER, "run", "--http", "nonsense"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [*PORTIER, "run", "--http", "nonsense"], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert "expected HOST:PORT" in result.stderr

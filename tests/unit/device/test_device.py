@@ -33,10 +33,14 @@ class Recorder:
 @pytest.fixture
 def journal(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     entries: list[str] = []
-    monkeypatch.setattr(device_module, "SERVICES", [
-        lambda d: Recorder("lines", ("lines.",), entries),
-        lambda d: Recorder("door", ("door.",), entries),
-    ])
+    monkeypatch.setattr(
+        device_module,
+        "SERVICES",
+        [
+            lambda d: Recorder("lines", ("lines.",), entries),
+            lambda d: Recorder("door", ("door.",), entries),
+        ],
+    )
     return entries
 
 

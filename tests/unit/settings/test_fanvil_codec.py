@@ -255,8 +255,9 @@ def test_xml_entities_are_refused() -> None:
 
 
 def test_cross_field_conflicts_are_reported_and_nothing_is_applied() -> None:
-    problems = errors_of(cfg("Web Port :8080", "Https Web Port :8080", "RTP Initial Port :5000",
-                             "RTP Port Quantity :200"))
+    problems = errors_of(
+        cfg("Web Port :8080", "Https Web Port :8080", "RTP Initial Port :5000", "RTP Port Quantity :200")
+    )
     assert problems == [
         "the file as a whole: `Web Port` and `Https Web Port` are both 8080; they must differ; "
         "`SIP  Port` 5060 lies inside the RTP port range 5000-5199; move one of them; "

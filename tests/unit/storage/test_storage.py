@@ -34,8 +34,17 @@ def test_database_is_wal_and_migrated(storage: Storage, tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"settings", "users", "call_log", "restricted_incoming", "restricted_outgoing", "web_filter",
-            "firewall_rules", "time_plans", "files"} <= tables
+    assert {
+        "settings",
+        "users",
+        "call_log",
+        "restricted_incoming",
+        "restricted_outgoing",
+        "web_filter",
+        "firewall_rules",
+        "time_plans",
+        "files",
+    } <= tables
 
 
 def test_reopening_does_not_migrate_twice_or_duplicate_admin(tmp_path: Path) -> None:
