@@ -133,3 +133,21 @@ def test_run_refuses_a_bad_address() -> None:
     )
     assert result.returncode == 2
     assert "expected HOST:PORT" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "key", "value"),
+    [
+        ("SIP", "SIP2 Register Addr", "127.0.0.3"),
+        ("AUTOPROVISION", "PNP Enable", "1"),
+        ("TR069", "Enable TR069", "1"),
+        ("MMI", "Web Port", "8081"),
+        ("DSSKEY", "Fkey2 Value", "1234"),
+    ],
+)
+def test_clear_each_module_of_the_manual(tmp_path: Path, module: str, key: str, value: str) -> None:
+    default = portier("config", "get", key, data=tmp_path).stdout
+    assert portier("config", "set", key, value, data=tmp_path).returncode == 0
+    assert portier("config", "get", key, data=tmp_path).stdout == f"{value}\n"
+    assert portier("config", "clear", module, data=tmp_path).returncode == 0
+    assert portier("config", "get", key, data=tmp_path).stdout == default
