@@ -51,6 +51,16 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.01 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0.01 and 10, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portier", description="Open-source SIP door intercom.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -63,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_data(commands.add_parser("run", help="run the device in the foreground"))
     run.add_argument("--http", type=_host_port, metavar="HOST:PORT", help="web server address for this run")
     run.add_argument("--sip-port", type=_port, metavar="PORT", help="local SIP port for this run")
+    run.add_argument("--sip-host", metavar="ADDRESS", help="SIP listen address for this run (default: all)")
+    run.add_argument("--sip-t1", type=_seconds, metavar="SECONDS",
+                     help="SIP timer T1 for this run (default 0.5; shorter makes timeouts come sooner)")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     config = commands.add_parser("config", help="export, import, read and change settings")
@@ -108,7 +121,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     data_dir: Path = args.data or default_data_dir()
     if args.command == "run":
         logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        asyncio.run(_run(Device(data_dir, RuntimeOptions(http=args.http, sip_port=args.sip_port))))
+        options = RuntimeOptions(
+            http=args.http, sip_port=args.sip_port, sip_host=args.sip_host, sip_t1=args.sip_t1
+        )
+        asyncio.run(_run(Device(data_dir, options)))
         return 0
     storage = Storage(data_dir)
     try:

@@ -44,6 +44,10 @@ class RuntimeOptions:
 
     http: tuple[str, int] | None = None
     sip_port: int | None = None
+    sip_host: str | None = None
+    """Address the SIP agents listen on (default all addresses); tests bind 127.0.0.1."""
+    sip_t1: float | None = None
+    """RFC 3261 T1 in seconds (default 0.5); test rigs shorten it to see timeouts sooner."""
 
 
 def default_data_dir() -> Path:
@@ -75,7 +79,13 @@ class EventLog:
         log.info("event %s", event)
 
 
-SERVICES: list[Callable[[Device], Service]] = [EventLog]
+def _sip_service(device: Device) -> Service:
+    from .phone.sip_service import SipService
+
+    return SipService(device)
+
+
+SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service]
 
 
 class Device:

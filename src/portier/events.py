@@ -41,6 +41,16 @@ class SettingsChanged(Event):
 
 
 @dataclass(frozen=True)
+class LineStatusChanged(Event):
+    """A SIP line's registration state (manual: Registered, Unapplied, Trying, Timeout, Failed)."""
+
+    line: int
+    status: str
+    reason: str
+    server: str
+
+
+@dataclass(frozen=True)
 class ServiceFailed(Event):
     service: str
     reason: str

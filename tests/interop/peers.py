@@ -11,6 +11,9 @@ PEERS = {
     "linphonec": "linphone-cli",
     "chromium": "chromium",
     "ip": "iproute2",
+    "turnserver": "coturn",
+    "openssl": "openssl",
+    "kamcmd": "kamailio",
 }
 
 

@@ -15,6 +15,9 @@ VERSION_FLAGS = {
     "linphonec": ["--version"],
     "chromium": ["--version"],
     "ip": ["-V"],
+    "turnserver": ["-h"],
+    "openssl": ["version"],
+    "kamcmd": ["-h"],
 }
 
 

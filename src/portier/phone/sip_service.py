@@ -1,0 +1,185 @@
+"""The device's SIP service: one user agent per local port, and the SIP lines on them.
+
+Each line has its own "Local Port" (Fanvil's SIP1/SIP2 Signal Port); lines that share a port share
+one agent, and the global "Local SIP Port" always has one (direct IP calls and OPTIONS arrive there).
+A changed line setting restarts that line only (it unregisters and registers again); a changed
+global SIP, STUN, QoS or certificate setting restarts the whole service.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from portier import MODEL, __version__
+from portier.phone.line import Line, LineState
+from portier.phone.registration import LineStatus
+from portier.phone.registration_config import registration_config
+from portier.settings.choices import TlsVersion
+from portier.settings.declare import Leaf
+from portier.settings.schema import Settings
+from portier.settings.sip_line import SipLine
+from portier.sip.agent import AgentConfig, UserAgent
+from portier.sip.timers import TimerConfig
+from portier.sip.tls import TlsSettings
+from portier.sip.transport import TransportConfig
+from portier.sip.uas import Capabilities
+from portier.tls_material import device_certificate, trust_certificates
+
+if TYPE_CHECKING:
+    from portier.device import Device
+
+log = logging.getLogger(__name__)
+
+LINES = (1, 2)
+_TLS_VERSIONS = {
+    TlsVersion.TLS_1_0: "1.0",
+    TlsVersion.TLS_1_1: "1.1",
+    TlsVersion.TLS_1_2: "1.2",
+    TlsVersion.TLS_1_3: "1.3",
+}
+
+
+def device_mac() -> str:
+    """The MAC of this host as 12 hex digits (what Fanvil devices put in alarm messages and headers)."""
+    return f"{uuid.getnode():012x}"
+
+
+class SipService:
+    name = "sip"
+    watches: tuple[str, ...] = (
+        "lines.",
+        "network.advanced.qos.",
+        "security.trust_certificates.",
+        "security.device_certificates.",
+    )
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+        self.agents: dict[int, UserAgent] = {}
+        self.lines: dict[int, Line] = {}
+
+    # --- what others read -------------------------------------------------------------------------
+
+    def line_states(self) -> list[LineState]:
+        states = []
+        for number in LINES:
+            line = self.lines.get(number)
+            if line is not None:
+                states.append(line.state)
+            else:
+                states.append(LineState(number, LineStatus.UNAPPLIED, "", "", "", 0))
+        return states
+
+    def device_port(self) -> int:
+        override = self.device.options.sip_port
+        return override or self.device.settings.current.lines.sip.local_sip_port
+
+    def agent(self, port: int | None = None) -> UserAgent:
+        return self.agents[port or self.device_port()]
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        settings = self.device.settings.current
+        await self._ensure_agent(self.device_port(), settings)
+        for number in LINES:
+            await self._start_line(number, settings)
+
+    async def stop(self) -> None:
+        for number in list(self.lines):
+            await self._stop_line(number)
+        for port in list(self.agents):
+            await self.agents.pop(port).stop()
+
+    async def apply(self, changed: list[Leaf]) -> None:
+        paths = [leaf.dotted for leaf in changed]
+        whole = ("lines.sip.", "lines.stun.", "network.", "security.")
+        if any(path.startswith(whole) for path in paths):
+            log.info("SIP: global settings changed; restarting the SIP service")
+            await self.stop()
+            await self.start()
+            return
+        settings = self.device.settings.current
+        for number in LINES:
+            if any(path.startswith(f"lines.sip{number}.") for path in paths):
+                await self._stop_line(number)
+                await self._start_line(number, settings)
+        await self._drop_unused_agents()
+
+    # --- lines ------------------------------------------------------------------------------------
+
+    def _line_settings(self, number: int, settings: Settings) -> SipLine:
+        line: SipLine = getattr(settings.lines, f"sip{number}")
+        return line
+
+    def _line_port(self, line: SipLine, settings: Settings) -> int:
+        """A line on the device's own port follows ``--sip-port``; others keep their Local Port."""
+        if self.device.options.sip_port and line.local_port == settings.lines.sip.local_sip_port:
+            return self.device.options.sip_port
+        return line.local_port
+
+    async def _start_line(self, number: int, settings: Settings) -> None:
+        line_settings = self._line_settings(number, settings)
+        if not line_settings.activate:
+            return
+        agent = await self._ensure_agent(self._line_port(line_settings, settings), settings)
+        config = registration_config(number, line_settings, settings.lines, device_mac())
+        line = Line(config, agent, self.device.bus.publish)
+        self.lines[number] = line
+        await line.start()
+
+    async def _stop_line(self, number: int) -> None:
+        line = self.lines.pop(number, None)
+        if line is not None:
+            await line.stop()
+
+    # --- agents -----------------------------------------------------------------------------------
+
+    async def _ensure_agent(self, port: int, settings: Settings) -> UserAgent:
+        agent = self.agents.get(port)
+        if agent is None:
+            agent = UserAgent(self._agent_config(port, settings))
+            await agent.start()
+            self.agents[port] = agent
+            log.info("SIP listening on port %d (UDP, TCP; TLS on %d)", port, port + 1)
+        return agent
+
+    async def _drop_unused_agents(self) -> None:
+        used = {self.device_port(), *(line.agent for line in self.lines.values())}
+        for port, agent in list(self.agents.items()):
+            if port not in used and agent not in used:
+                await self.agents.pop(port).stop()
+
+    def _agent_config(self, port: int, settings: Settings) -> AgentConfig:
+        device = self.device
+        qos = settings.network.advanced.qos
+        lines = [self._line_settings(n, settings) for n in LINES]
+        mine = [line for line in lines if line.activate and self._line_port(line, settings) == port]
+        version = min((line.tls_version for line in mine), default=TlsVersion.TLS_1_2)
+        trust = settings.security.trust_certificates
+        cert, key = device_certificate(device.storage, settings.security)
+        tls = TlsSettings(
+            certificate_pem=cert,
+            key_pem=key,
+            trust_pems=trust_certificates(device.storage),
+            verify_peer=trust.verify_server,
+            check_hostname=trust.verify_server and trust.verify_common_name,
+            min_version=_TLS_VERSIONS[version],
+        )
+        transport = TransportConfig(
+            host=device.options.sip_host or "0.0.0.0",
+            udp_port=port,
+            tcp_port=port,
+            tls_port=port + 1 if port < 65535 else None,
+            tls=tls,
+            dscp=qos.signal_dscp if qos.enable else None,
+        )
+        timers = TimerConfig(t1=device.options.sip_t1) if device.options.sip_t1 else TimerConfig()
+        return AgentConfig(
+            transport=transport,
+            timers=timers,
+            capabilities=Capabilities(supported=(), user_agent=f"{MODEL} {__version__}"),
+            reply_to_source=all(line.strict_proxy for line in mine) if mine else True,
+        )
