@@ -14,8 +14,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portier.sip.resolve import ResolveError, locate
-
 from portier.events import LineStatusChanged
 from portier.phone.register_request import build_register, granted_expiry, line_contact, route_for
 from portier.phone.registration import (
@@ -32,6 +30,7 @@ from portier.settings.choices import KeepAliveType
 from portier.sip.agent import RequestFailed, UserAgent
 from portier.sip.ids import new_branch, new_call_id, new_tag
 from portier.sip.message import Header, SipRequest, SipResponse
+from portier.sip.resolve import ResolveError, locate
 from portier.sip.transport import Endpoint
 from portier.sip.uri import parse_uri
 
@@ -142,41 +141,47 @@ class Line:
 
     # --- sending ----------------------------------------------------------------------------------
 
-    async def _destination_for(self, server: int) -> Endpoint:
-        """Where requests for ``server`` go: its outbound proxy when one is set, else the server."""
+    async def _destinations_for(self, server: int) -> list[Endpoint]:
+        """Where requests for ``server`` go, in RFC 3263 order: its outbound proxy when one is set."""
         target = self.config.servers[server]
-        proxy_index = min(server, len(self.config.proxies) - 1) if self.config.proxies else None
-        if proxy_index is not None:
-            proxy = self.config.proxies[proxy_index]
+        if self.config.proxies:
+            proxy = self.config.proxies[min(server, len(self.config.proxies) - 1)]
             host, port = proxy.host, proxy.port
         else:
             host, port = target.host, target.port
+        secure = target.transport == "TLS"
         found = await locate(
-            host, port, target.transport, self.config.dns_mode, secure=target.transport == "TLS"
+            host, port, target.transport, self.config.dns_mode, secure=secure, supported=("TLS", "TCP", "UDP")
         )
-        first = found[0]
-        return Endpoint(first.transport, first.host, first.port)
+        return [Endpoint(t.transport, t.host, t.port) for t in found]
 
     async def _register(self, action: SendRegister) -> None:
         now = self._loop.time
         try:
-            destination = await self._destination_for(action.server)
+            destinations = await self._destinations_for(action.server)
         except ResolveError as exc:
             self._execute(self.machine.on_failure(f"cannot resolve the server: {exc}", False, now()))
             return
-        self._destination = destination
-        host, port = self._public or self.agent.contact_address(destination)
-        contact = line_contact(self.config, host, port, destination.transport)
-        proxy = action.server if self.config.proxies else None
-        request = build_register(
-            self.config,
-            action,
-            via=self.agent.make_via(destination, rport=self.config.rport),
-            contact_value=contact,
-            route=route_for(self.config, None if proxy is None else min(proxy, len(self.config.proxies) - 1)),
-        )
-        result = await self.agent.request(request, destination, auto_tcp=self.config.auto_tcp)
+        result: SipResponse | RequestFailed = RequestFailed("no address for the server", False)
+        for destination in destinations:  # RFC 3263 §4.3: the next target when one does not answer
+            self._destination = destination
+            host, port = self._public or self.agent.contact_address(destination)
+            contact = line_contact(self.config, host, port, destination.transport)
+            request = build_register(
+                self.config,
+                action,
+                via=self.agent.make_via(destination, rport=self.config.rport),
+                contact_value=contact,
+                route=route_for(self.config, action.server) if self.config.proxies else None,
+            )
+            result = await self.agent.request(request, destination, auto_tcp=self.config.auto_tcp)
+            if isinstance(result, SipResponse):
+                break
         if action.purpose is Purpose.UNREGISTER:
+            if isinstance(result, SipResponse):  # answer a challenge; the loop ends when auth does
+                for follow in self.machine.on_response(result, now()):
+                    if isinstance(follow, SendRegister):
+                        await self._register(follow)
             return
         if isinstance(result, RequestFailed):
             self._execute(self.machine.on_failure(result.reason, result.timeout, now()))

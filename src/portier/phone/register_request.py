@@ -44,9 +44,9 @@ def line_contact(config: RegistrationConfig, host: str, port: int, transport: st
 
 def route_for(config: RegistrationConfig, proxy: int | None) -> str | None:
     """Route to the outbound proxy (loose routing) when one is configured."""
-    if proxy is None or proxy >= len(config.proxies):
+    if proxy is None or not config.proxies:
         return None
-    target = config.proxies[proxy]
+    target = config.proxies[min(proxy, len(config.proxies) - 1)]
     host = f"[{target.host}]" if ":" in target.host else target.host
     return f"<sip:{host}:{target.port};lr>"
 

@@ -138,11 +138,12 @@ class Registration:
         if request is None or response.status < 200:
             return []
         self._in_flight = None
-        if request.purpose is Purpose.UNREGISTER:
-            return []
         status = response.status
         if status in (401, 407):
             return self._challenged(request, response, now)
+        if request.purpose is Purpose.UNREGISTER:
+            self._auth.request_done()
+            return []
         if request.purpose is Purpose.CLEAR:
             self._auth.request_done()
             return [self._send(Purpose.REGISTER, request.server, now)]
@@ -234,6 +235,8 @@ class Registration:
         if isinstance(answer, Retry):
             return [self._send(request.purpose, request.server, now, answer.headers)]
         assert isinstance(answer, Failed)
+        if request.purpose is Purpose.UNREGISTER:
+            return []
         if request.purpose is Purpose.CLEAR:
             return [self._send(Purpose.REGISTER, request.server, now)]
         return self._failed(request, LineStatus.FAILED, answer.reason, now, None)

@@ -220,3 +220,16 @@ def test_no_server_configured_fails_clearly() -> None:
     machine = Registration(replace(CONFIG, servers=()))
     actions = machine.start(0.0)
     assert statuses(actions) == [LineStatus.FAILED] and "no SIP server" in machine.reason
+
+
+def test_unregister_answers_a_challenge_once() -> None:
+    machine = Registration(CONFIG)
+    machine.start(0.0)
+    registered(machine, 0.1)
+    machine.stop(1.0)
+    challenge = ("WWW-Authenticate", 'Digest realm="pbx", nonce="abc"')
+    (again,) = sends(machine.on_response(response(401, challenge), 1.1))
+    assert again.purpose is Purpose.UNREGISTER and again.expires == 0 and again.credentials
+    assert (
+        machine.on_response(response(401, ("WWW-Authenticate", 'Digest realm="pbx", nonce="x"')), 1.2) == []
+    )
