@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 
 from .kamailio import Kamailio
 from .netns import LoopbackNamespace
+from .peers import require
 from .sipp import SippServer
 
 DEFAULT_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
@@ -66,3 +69,41 @@ def loopback_namespace() -> Iterator[LoopbackNamespace]:
     """A fresh network namespace with only ``lo`` up, deleted (and emptied) after the test."""
     with LoopbackNamespace() as namespace:
         yield namespace
+
+
+HOST = "127.0.0.1"
+
+
+def free_port_both() -> int:
+    """A port free for UDP and TCP on loopback (coturn listens on both)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind((HOST, 0))
+        port = int(udp.getsockname()[1])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        tcp.bind((HOST, port))
+    return port
+
+
+@pytest.fixture
+def coturn(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """coturn on HOST:port with no config file (-n), nothing but STUN, state files in tmp_path."""
+    binary = require("turnserver")
+    port = free_port_both()
+    log = tmp_path / "turnserver.log"
+    command = [
+        binary, "-n", "--stun-only", "--no-cli", "--no-tls", "--no-dtls",
+        "--listening-ip", HOST, "--relay-ip", HOST, "--listening-port", str(port),
+        "--pidfile", str(tmp_path / "turnserver.pid"), "--userdb", str(tmp_path / "turndb"),
+        "--log-file", "stdout", "--simple-log",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        yield port, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

@@ -8,9 +8,7 @@ the codec works with the real thing and not only with the RFC 5769 vectors.
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,46 +21,9 @@ from portier.sip.stun import (
     StunMessage,
 )
 
-from .peers import require
-
 pytestmark = pytest.mark.interop
 HOST = "127.0.0.1"
 STARTUP_LIMIT = 15.0
-
-
-def free_port() -> int:
-    """A port free for UDP and TCP on loopback (coturn listens on both)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind((HOST, 0))
-        port = int(udp.getsockname()[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind((HOST, port))
-    return port
-
-
-@pytest.fixture
-def coturn(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """coturn on HOST:port with no config file (-n), nothing but STUN, state files in tmp_path."""
-    binary = require("turnserver")
-    port = free_port()
-    log = tmp_path / "turnserver.log"
-    command = [
-        binary, "-n", "--stun-only", "--no-cli", "--no-tls", "--no-dtls",
-        "--listening-ip", HOST, "--relay-ip", HOST, "--listening-port", str(port),
-        "--pidfile", str(tmp_path / "turnserver.pid"), "--userdb", str(tmp_path / "turndb"),
-        "--log-file", "stdout", "--simple-log",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def run_binding(sock: socket.socket, server: tuple[str, int]) -> tuple[BindingResult, StunMessage]:

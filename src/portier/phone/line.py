@@ -26,11 +26,13 @@ from portier.phone.registration import (
     StatusChanged,
 )
 from portier.phone.registration_config import RegistrationConfig
+from portier.phone.stun_client import stun_binding
 from portier.settings.choices import KeepAliveType
 from portier.sip.agent import RequestFailed, UserAgent
 from portier.sip.ids import new_branch, new_call_id, new_tag
 from portier.sip.message import Header, SipRequest, SipResponse
 from portier.sip.resolve import ResolveError, locate
+from portier.sip.stun import BindingFailed
 from portier.sip.transport import Endpoint
 from portier.sip.uri import parse_uri
 
@@ -50,6 +52,8 @@ class LineState:
     server: str
     contact: str
     expires: int
+    public: str = ""
+    """The public address learned by STUN or from the registrar's received/rport, if any."""
 
 
 class Line:
@@ -72,13 +76,15 @@ class Line:
         self._public = public_address
         self._contact = ""
         self._destination: Endpoint | None = None
+        self._stun_task: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> LineState:
         machine = self.machine
         server = str(self.config.servers[machine.server]) if self.config.servers else ""
+        public = f"{self._public[0]}:{self._public[1]}" if self._public else ""
         return LineState(
-            self.config.line, machine.status, machine.reason, server, self._contact, machine.granted
+            self.config.line, machine.status, machine.reason, server, self._contact, machine.granted, public
         )
 
     def set_public_address(self, address: tuple[str, int] | None) -> None:
@@ -88,10 +94,21 @@ class Line:
             self._execute(self.machine.refresh_now(self._loop.time()))
 
     async def start(self) -> None:
+        if self.config.stun is not None:
+            await self._stun_once()  # "SIP Waiting Time" bounds how long registration waits for it
         self._execute(self.machine.start(self._loop.time()))
         self._runner = self._loop.create_task(self._run(), name=f"line{self.config.line}")
+        if self.config.stun is not None:
+            self._stun_task = self._loop.create_task(
+                self._stun_refresh(), name=f"line{self.config.line}-stun"
+            )
 
     async def stop(self) -> None:
+        if self._stun_task is not None:
+            self._stun_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stun_task
+            self._stun_task = None
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -106,6 +123,26 @@ class Line:
         if unregister:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._register(unregister[0]), UNREGISTER_WAIT)
+
+    # --- STUN ---------------------------------------------------------------------------------------
+
+    async def _stun_once(self) -> None:
+        assert self.config.stun is not None
+        host, port = self.config.stun
+        result = await stun_binding(self.agent, host, port, timeout=self.config.stun_wait)
+        if isinstance(result, BindingFailed):
+            log.warning("SIP%d STUN: %s; registering with the local address", self.config.line, result.reason)
+            return
+        mapped = (result.mapped_host, result.mapped_port)
+        if mapped != self._public:
+            log.info("SIP%d STUN: public address %s:%d", self.config.line, *mapped)
+            self.set_public_address(mapped)
+
+    async def _stun_refresh(self) -> None:
+        """ "Binding Period": refresh the mapping (which also keeps the NAT pinhole open)."""
+        while True:
+            await asyncio.sleep(self.config.stun_period)
+            await self._stun_once()
 
     # --- the loop ---------------------------------------------------------------------------------
 

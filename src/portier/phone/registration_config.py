@@ -66,6 +66,10 @@ class RegistrationConfig:
     dns_mode: str = "A"
     auto_tcp: bool = False
     strict_proxy: bool = True
+    stun: tuple[str, int] | None = None
+    """STUN server to learn the public address from ("Use STUN" with a server set)."""
+    stun_period: float = 50.0
+    stun_wait: float = 0.8
 
     def domain(self, server: int) -> str:
         """The line's SIP domain: "Server Name" when set, else the registrar's address."""
@@ -121,4 +125,9 @@ def registration_config(number: int, line: SipLine, lines: LineSettings, mac: st
         dns_mode=line.dns_mode.name,
         auto_tcp=line.auto_tcp,
         strict_proxy=line.strict_proxy,
+        stun=(lines.stun.server.strip(), lines.stun.port)
+        if line.use_stun and lines.stun.server.strip()
+        else None,
+        stun_period=float(lines.stun.binding_period),
+        stun_wait=lines.stun.sip_waiting_time / 1000,
     )
