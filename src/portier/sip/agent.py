@@ -18,6 +18,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from portier.sip.errors import SipParseError
 from portier.sip.ids import new_branch, new_tag
 from portier.sip.message import Header, SipRequest, SipResponse
 from portier.sip.received import reply_address, stamp_request
@@ -36,7 +37,7 @@ from portier.sip.transaction import (
 )
 from portier.sip.transport import Endpoint, Inbound, Malformed, SipTransport, TransportConfig, TransportError
 from portier.sip.uas import Capabilities, answer_options, reject, stateless_error
-from portier.sip.validate import SUPPORTED_METHODS, UasPolicy, check_request, check_response
+from portier.sip.validate import SUPPORTED_METHODS, Rejection, UasPolicy, check_request, check_response
 from portier.sip.via import Via
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,13 @@ class UserAgent:
         if not message.vias():
             return
         message = stamp_request(message, item.source.host, item.source.port)
+        broken = _unusable(message)
+        if broken is not None:  # no transaction can be formed: answer statelessly (§8.2, RFC 4475)
+            log.info("bad %s from %s: %s", message.method, item.source.host, broken)
+            if message.method != "ACK":
+                answer = reject(message, Rejection(400, "Bad Request", detail=broken), to_tag=None)
+                self._spawn(self._send(bytes(answer), self._reply_destination(message, item), None))
+            return
         outputs = self.layer.receive(message, now)
         for output in outputs:
             if isinstance(output, RequestReceived):
@@ -392,6 +400,18 @@ class UserAgent:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         return self._loop
+
+
+def _unusable(request: SipRequest) -> str | None:
+    """Why the headers a transaction and a response need (§8.1.1) cannot be read, or None."""
+    try:
+        request.cseq()
+        request.call_id()
+        request.from_()
+        request.to()
+    except SipParseError as exc:
+        return exc.message
+    return None
 
 
 def _simple(request: SipRequest, status: int, reason: str, to_tag: str) -> SipResponse:
