@@ -235,8 +235,8 @@ class UserAgent:
         if broken is not None:  # no transaction can be formed: answer statelessly (§8.2, RFC 4475)
             log.info("bad %s from %s: %s", message.method, item.source.host, broken)
             if message.method != "ACK":
-                answer = reject(message, Rejection(400, "Bad Request", detail=broken), to_tag=None)
-                self._spawn(self._send(bytes(answer), self._reply_destination(message, item), None))
+                refusal = reject(message, Rejection(400, "Bad Request", detail=broken), to_tag=None)
+                self._spawn(self._send(bytes(refusal), self._reply_destination(message, item), None))
             return
         outputs = self.layer.receive(message, now)
         for output in outputs:
