@@ -215,7 +215,7 @@ class UserAgent:
     def _on_message(self, item: Inbound | Malformed) -> None:
         if isinstance(item, Malformed):
             answer = stateless_error(item.data, item.error)
-            log.info("malformed SIP from %s:%s: %s", item.source.host, item.source.port, item.error)
+            log.debug("malformed SIP from %s:%s: %s", item.source.host, item.source.port, item.error)
             if answer is not None:
                 self._spawn(self._send(answer, self._malformed_reply_to(item), None))
             return
@@ -233,12 +233,12 @@ class UserAgent:
         message = stamp_request(message, item.source.host, item.source.port)
         broken = _unusable(message)
         if broken is not None:  # no transaction can be formed: answer statelessly (§8.2, RFC 4475)
-            log.info("bad %s from %s: %s", message.method, item.source.host, broken)
+            log.debug("bad %s from %s: %s", message.method, item.source.host, broken)
             if message.method != "ACK":
                 refusal = reject(message, Rejection(400, "Bad Request", detail=broken), to_tag=None)
                 self._spawn(self._send(bytes(refusal), self._reply_destination(message, item), None))
             return
-        outputs = self.layer.receive(message, now)
+        outputs = self.layer.receive(message, now, reliable=is_reliable(item.source.transport))
         for output in outputs:
             if isinstance(output, RequestReceived):
                 self._reply_to[output.key or TxKey("", "ACK")] = self._reply_destination(message, item)
@@ -281,6 +281,13 @@ class UserAgent:
         destination = pending.destination if pending else self._reply_to.get(output.key)
         if destination is None:
             log.warning("no destination for %s %s", output.key.method, output.key.branch)
+            return
+        if destination.transport == "UDP":
+            try:
+                self.transport.send_datagram(output.data, destination)
+            except TransportError as exc:
+                log.info("SIP send to %s:%s failed: %s", destination.host, destination.port, exc)
+                self._process(self.layer.transport_error(output.key, self._running_loop().time(), str(exc)))
             return
         self._spawn(self._send(output.data, destination, output.key))
 

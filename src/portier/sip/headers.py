@@ -18,6 +18,7 @@ TOKEN = frozenset(string.ascii_letters + string.digits + "-.!%*_+`'~")
 # gen-value = token / host / quoted-string; host adds ':' '[' ']' for IPv6 literals.
 _VALUE = TOKEN | frozenset(":[]")
 WS = " \t"
+_TOKEN_RE = re.compile("[" + re.escape("".join(sorted(TOKEN))) + "]+")
 
 _COMPACT = {
     "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
@@ -60,7 +61,7 @@ def canonical_name(name: str) -> str:
 
 
 def is_token(text: str) -> bool:
-    return bool(text) and all(ch in TOKEN for ch in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def skip_ws(text: str, pos: int) -> int:
@@ -69,21 +70,18 @@ def skip_ws(text: str, pos: int) -> int:
     return pos
 
 
+_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPED_RE = re.compile(r"\\(.)", re.DOTALL)
+
+
 def scan_quoted(text: str, pos: int) -> tuple[str, str, int]:
     """Read a quoted-string at ``text[pos] == '"'``: (raw incl. quotes, decoded, end position)."""
-    out: list[str] = []
-    i = pos + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-        elif ch == '"':
-            return text[pos : i + 1], "".join(out), i + 1
-        else:
-            out.append(ch)
-            i += 1
-    raise SipParseError(f"unterminated quoted string {text[pos:]!r}")
+    match = _QUOTED_RE.match(text, pos)
+    if match is None:
+        raise SipParseError(f"unterminated quoted string {text[pos:]!r}")
+    inner = match.group(1)
+    decoded = _ESCAPED_RE.sub(r"\1", inner) if "\\" in inner else inner
+    return match.group(0), decoded, match.end()
 
 
 def quote(text: str) -> str:
@@ -98,6 +96,10 @@ def quote(text: str) -> str:
 
 def split_values(value: str) -> list[str]:
     """Split at commas outside quoted strings and <...> (RFC 3261 §7.3.1); items are stripped."""
+    if "," not in value:  # most header lines hold one value: no scan needed
+        return [value.strip(WS)]
+    if '"' not in value and "<" not in value:
+        return [item.strip(WS) for item in value.split(",")]
     items: list[str] = []
     start, i, angle = 0, 0, False
     while i < len(value):
@@ -117,8 +119,32 @@ def split_values(value: str) -> list[str]:
     return items
 
 
+def _charset(chars: frozenset[str]) -> str:
+    return "[" + re.escape("".join(sorted(chars))) + "]"
+
+
+_PARAM_RE = re.compile(
+    rf"""[ \t]*;[ \t]*({_charset(TOKEN)}++)"""
+    rf"""(?:[ \t]*=[ \t]*(?:("(?:[^"\\]|\\.)*")|({_charset(_VALUE)}+))|(?![ \t]*=))"""
+)
+
+
 def scan_params(text: str, pos: int, context: str) -> tuple[tuple[Param, ...], int]:
-    """Read ``*( SEMI name [EQUAL gen-value] )`` with LWS around each separator."""
+    """Read ``*( SEMI name [EQUAL gen-value] )`` with LWS around each separator.
+
+    Well-formed parameters are read by one regular expression; the character-by-character reader
+    takes over at the first one it does not match, to give the precise error.
+    """
+    params: list[Param] = []
+    while (match := _PARAM_RE.match(text, pos)) is not None:
+        name, quoted, plain = match.groups()
+        params.append((name, quoted if quoted is not None else plain))
+        pos = match.end()
+    rest, pos = _scan_params_slowly(text, pos, context)
+    return (*params, *rest), pos
+
+
+def _scan_params_slowly(text: str, pos: int, context: str) -> tuple[tuple[Param, ...], int]:
     params: list[Param] = []
     while True:
         pos = skip_ws(text, pos)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from portier.sip.errors import SipParseError
 from portier.sip.headers import (
@@ -30,11 +32,19 @@ from portier.sip.via import CSeq, Via, parse_via_list
 
 _VERSION = re.compile(r"(?i)SIP/(\d{1,4})\.(\d{1,4})")
 _CALL_ID = frozenset(TOKEN | frozenset('()<>:\\"/[]?{}@'))
+_CALL_ID_RE = re.compile("[" + re.escape("".join(sorted(_CALL_ID))) + "]+")
+_TOKEN_CLASS = "[" + re.escape("".join(sorted(TOKEN))) + "]"
+_HEADER_LINE = re.compile(f"({_TOKEN_CLASS}+)[ \t]*:[ \t]*([^\n]*)")
+_HEADER_BLOCK = re.compile(f"{_TOKEN_CLASS}+[ \t]*:[^\n]*(?:\n{_TOKEN_CLASS}+[ \t]*:[^\n]*)*")
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
-class Header:
-    """One header field line: canonical name, value with folding replaced by a single space."""
+class Header(NamedTuple):
+    """One header field line: canonical name, value with folding replaced by a single space.
+
+    A named tuple rather than a dataclass: a message holds a dozen or more, and creating them is a
+    measurable share of parsing (bench/sip_parse.py).
+    """
 
     name: str
     value: str
@@ -49,8 +59,8 @@ class SipMessage:
     version: str = "SIP/2.0"
 
     def get_all(self, name: str) -> list[str]:
-        key = canonical_name(name).lower()
-        return [h.value for h in self.headers if h.name.lower() == key]
+        key = _lookup_key(name)
+        return [h.value for h in self.headers if _lookup_key(h.name) == key]
 
     def get(self, name: str) -> str | None:
         values = self.get_all(name)
@@ -93,15 +103,22 @@ class SipMessage:
     def __bytes__(self) -> bytes:
         """Wire form: CRLF line ends, long header names, Content-Length matching the body."""
         lines = [self._start_line()]
-        for h in self.headers:
-            value = h.value
-            if h.name == "Content-Length" and not _states_length(value, len(self.body)):
-                value = str(len(self.body))
-            if "\r" in value or "\n" in value or "\r" in h.name or "\n" in h.name:
-                raise ValueError(f"header {h.name!r} contains CR or LF")
-            lines.append(f"{h.name}: {value}")
-        head = "\r\n".join(lines) + "\r\n\r\n"
-        return head.encode("utf-8", "surrogateescape") + self.body
+        length = len(self.body)
+        for name, value in self.headers:
+            if name == "Content-Length" and value != str(length) and not _states_length(value, length):
+                value = str(length)
+            lines.append(f"{name}: {value}")
+        head = "\r\n".join(lines)
+        if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
+            bad = next(h.name for h in self.headers if any(c in h.name + h.value for c in "\r\n"))
+            raise ValueError(f"header {bad!r} contains CR or LF")
+        return (head + "\r\n\r\n").encode("utf-8", "surrogateescape") + self.body
+
+
+@lru_cache(maxsize=512)
+def _lookup_key(name: str) -> str:
+    """Header names compare by their long form, case-insensitively (``i`` is ``Call-ID``)."""
+    return canonical_name(name).lower()
 
 
 def _states_length(value: str, length: int) -> bool:
@@ -140,6 +157,21 @@ def split_head(data: bytes) -> tuple[bytes, bytes] | None:
 
 def header_lines(head: str) -> list[Header]:
     """Unfold (RFC 3261 §7.3.1) and split ``name HCOLON value`` lines after the start line."""
+    text = head.replace("\r\n", "\n")
+    if "\r" in text or "\n " in text or "\n\t" in text or text[:1] in (" ", "\t"):
+        return _header_lines_folded(head)
+    if _HEADER_BLOCK.fullmatch(text) is None:  # the general reader names the bad line
+        return _header_lines_folded(head)
+    return [Header(_canonical(name), value.rstrip(" \t")) for name, value in _HEADER_LINE.findall(text)]
+
+
+@lru_cache(maxsize=512)
+def _canonical(name: str) -> str:
+    return canonical_name(name)
+
+
+def _header_lines_folded(head: str) -> list[Header]:
+    """The general case: continuation lines, and the error for a bare CR with its line number."""
     headers: list[Header] = []
     for number, line in enumerate(re.split(r"\r?\n", head), start=2):
         if "\r" in line:
@@ -160,9 +192,9 @@ def header_lines(head: str) -> list[Header]:
 
 
 def _parse_start(line: str) -> SipRequest | SipResponse:
-    bad = next((ch for ch in line if (ch < " " and ch != "\t") or ch == "\x7f"), None)
+    bad = _CONTROL_RE.search(line)
     if bad is not None:
-        raise SipParseError(f"control character {bad!r} in the start line")
+        raise SipParseError(f"control character {bad.group()!r} in the start line")
     if line[:4].upper() == "SIP/":
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -200,8 +232,8 @@ _TYPED: dict[str, Callable[[str], object]] = {
 
 def _check_headers(headers: list[Header]) -> None:
     for h in headers:
-        key = h.name.lower()
-        if key == "call-id" and (not h.value or any(ch not in _CALL_ID for ch in h.value)):
+        key = _lookup_key(h.name)
+        if key == "call-id" and _CALL_ID_RE.fullmatch(h.value) is None:
             raise SipParseError(f"Call-ID {h.value[:60]!r} is empty or has invalid characters")
         if key == "contact" and is_star(h.value):
             continue

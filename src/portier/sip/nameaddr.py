@@ -9,6 +9,7 @@ are 400s. Serialisation always uses ``<>`` so URI parameters never turn into hea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from portier.sip.errors import SipParseError
 from portier.sip.headers import (
@@ -59,7 +60,7 @@ def _display_tokens(text: str, context: str) -> str | None:
     return " ".join(words) or None
 
 
-def parse_name_addr(value: str, context: str = "header") -> NameAddr:
+def _parse_name_addr(value: str, context: str = "header") -> NameAddr:
     """Parse ``( name-addr / addr-spec ) *( SEMI param )``."""
     pos = skip_ws(value, 0)
     display: str | None = None
@@ -114,3 +115,10 @@ def parse_name_addr_list(value: str, context: str = "header") -> list[NameAddr]:
 def is_star(value: str) -> bool:
     """``Contact: *`` (REGISTER with Expires: 0, RFC 3261 §10.2.2)."""
     return value.strip(WS) == "*"
+
+
+@lru_cache(maxsize=1024)
+def parse_name_addr(value: str, context: str = "header") -> NameAddr:
+    """Memoised ``_parse_name_addr``: From/To/Contact are read several times per message; NameAddr is
+    immutable, and errors are not cached (they raise again)."""
+    return _parse_name_addr(value, context)

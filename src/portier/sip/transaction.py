@@ -11,6 +11,7 @@ of §18.1.2 asks of a UA: the Accepted state now keeps the transaction alive for
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -116,6 +117,8 @@ class TransactionLayer:
     clients: dict[TxKey, ClientTransaction] = field(default_factory=dict)
     servers: dict[TxKey, ServerTransaction] = field(default_factory=dict)
     _legacy_count: int = 0
+    _deadlines: list[tuple[float, int, ClientTransaction | ServerTransaction]] = field(default_factory=list)
+    _sequence: int = 0
 
     def send_request(
         self, request: SipRequest, now: float, reliable: bool | None = None
@@ -127,41 +130,54 @@ class TransactionLayer:
         if tx.key in self.clients:
             raise ValueError(f"a client transaction with branch {tx.key.branch!r} already exists")
         self.clients[tx.key] = tx
-        return tx.key, self._reap(tx.start(now))
+        return tx.key, self._reap(tx.start(now), tx)
 
-    def receive(self, message: SipRequest | SipResponse, now: float) -> list[Output]:
-        """Feed one parsed message from the transport; messages without Via/CSeq are dropped."""
+    def receive(self, message: SipRequest | SipResponse, now: float, reliable: bool | None = None) -> list[Output]:
+        """Feed one parsed message from the transport; messages without Via/CSeq are dropped.
+
+        ``reliable`` is how the message really arrived; a UDP request whose Via says TCP still needs
+        the retransmission timers of UDP (None trusts the Via, for tests of the machines alone).
+        """
         try:
             if not message.vias():
                 return []
             if isinstance(message, SipResponse):
                 return self._receive_response(message, now)
-            return self._receive_request(message, now)
+            return self._receive_request(message, now, reliable)
         except SipParseError:
             return []
 
     def respond(self, key: TxKey, response: SipResponse, now: float) -> list[Output]:
         """The TU answers the request of server transaction ``key`` (a no-op once it is gone)."""
         tx = self.servers.get(key)
-        return [] if tx is None else self._reap(tx.respond(response, now))
+        return [] if tx is None else self._reap(tx.respond(response, now), tx)
 
     def transport_error(self, key: TxKey, now: float, reason: str) -> list[Output]:
         tx: ClientTransaction | ServerTransaction | None = self.clients.get(key)
         if tx is None:
             tx = self.servers.get(key)
-        return [] if tx is None else self._reap(tx.transport_error(now, reason))
+        return [] if tx is None else self._reap(tx.transport_error(now, reason), tx)
 
     def handle_timer(self, now: float) -> list[Output]:
         out: list[Output] = []
-        for tx in [*self.clients.values(), *self.servers.values()]:
-            deadline = tx.next_deadline()
-            if deadline is not None and deadline <= now:
-                out += tx.handle_timer(now)
-        return self._reap(out)
+        while self._deadlines and self._deadlines[0][0] <= now:
+            deadline, _, tx = heapq.heappop(self._deadlines)
+            if self._live(tx) and tx.next_deadline() == deadline:
+                out += self._reap(tx.handle_timer(now), tx)
+        return out
 
     def next_deadline(self) -> float | None:
-        deadlines = [tx.next_deadline() for tx in [*self.clients.values(), *self.servers.values()]]
-        return min((d for d in deadlines if d is not None), default=None)
+        """The earliest timer of any transaction: a heap with stale entries dropped lazily, so a
+        busy UA with thousands of lingering transactions (Timer J, K) pays O(log n) per event."""
+        heap = self._deadlines
+        while heap and not (self._live(heap[0][2]) and heap[0][2].next_deadline() == heap[0][0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def _live(self, tx: ClientTransaction | ServerTransaction) -> bool:
+        table: dict[TxKey, ClientTransaction] | dict[TxKey, ServerTransaction]
+        table = self.clients if isinstance(tx, ClientTransaction) else self.servers
+        return table.get(tx.key) is tx
 
     def cancel_target(self, cancel: SipRequest) -> ServerTransaction | None:
         """The INVITE server transaction a CANCEL refers to (§9.2), for the TU to answer 487."""
@@ -173,31 +189,35 @@ class TransactionLayer:
     def _receive_response(self, response: SipResponse, now: float) -> list[Output]:
         key = TxKey(response.vias()[0].branch or "", response.cseq().method)
         tx = self.clients.get(key)
-        return [] if tx is None else self._reap(tx.receive(response, now))
+        return [] if tx is None else self._reap(tx.receive(response, now), tx)
 
-    def _receive_request(self, request: SipRequest, now: float) -> list[Output]:
+    def _receive_request(self, request: SipRequest, now: float, reliable: bool | None) -> list[Output]:
         key = server_key(request)
         if key is not None:
             tx = self.servers.get(key)
         else:
             tx = next((t for t in self.servers.values() if _same_2543(t, request)), None)
         if tx is not None:
-            return self._reap(tx.receive(request, now))
+            return self._reap(tx.receive(request, now), tx)
         if request.method == "ACK":
             return [RequestReceived(None, request)]
         if key is None:
             self._legacy_count += 1
             via = request.vias()[0]
             key = TxKey(f"rfc2543-{self._legacy_count}", request.method, via.sent_by.lower())
-        tx = ServerTransaction.create(request, key, self.config)
+        tx = ServerTransaction.create(request, key, self.config, reliable)
         self.servers[key] = tx
-        return self._reap(tx.start(now))
+        return self._reap(tx.start(now), tx)
 
-    def _reap(self, outputs: Iterable[Output]) -> list[Output]:
-        """Forget terminated transactions (§17: "destroyed immediately")."""
+    def _reap(self, outputs: Iterable[Output], tx: ClientTransaction | ServerTransaction) -> list[Output]:
+        """Forget terminated transactions (§17: "destroyed immediately"); schedule the others' timers."""
         out = list(outputs)
         for item in out:
             if isinstance(item, Terminated):
                 self.clients.pop(item.key, None)
                 self.servers.pop(item.key, None)
+        deadline = tx.next_deadline()
+        if deadline is not None and self._live(tx):
+            self._sequence += 1
+            heapq.heappush(self._deadlines, (deadline, self._sequence, tx))
         return out

@@ -243,6 +243,11 @@ class SipTransport:
         """Send a STUN message from the SIP UDP port."""
         self._sendto(data, to)
 
+    def send_datagram(self, data: bytes, to: Endpoint) -> None:
+        """Send over UDP at once, from the listening socket (no task, no await: the hot path of a
+        UA answering requests); raises TransportError like ``send``."""
+        self._sendto(data, to)
+
     def _sendto(self, data: bytes, to: Endpoint) -> None:
         if self._udp is None or self._udp.transport is None:
             raise TransportError(f"cannot send to {to}: no UDP listener is running")

@@ -112,6 +112,7 @@ def answer_options(
         ("Accept-Language", ", ".join(caps.accept_language)),
         ("Supported", ", ".join(caps.supported)),
     ]
+    extra = [(name, value) for name, value in extra if value]  # an empty list header says nothing
     response = _response(request, 200, "OK", to_tag, extra, caps.user_agent)
     if sdp is not None and _accepts_sdp(request):
         response.headers.append(Header("Content-Type", "application/sdp"))

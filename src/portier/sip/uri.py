@@ -12,6 +12,7 @@ import ipaddress
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 from portier.sip.errors import SipParseError
 
@@ -58,7 +59,7 @@ def normalize_escapes(text: str) -> str:
     return _ESCAPE.sub(repl, text)
 
 
-def check_host(host: str) -> None:
+def _check_host(host: str) -> None:
     """Accept an IPv4 address, a bracketed IPv6 reference or a hostname (RFC 3261 §25.1 host)."""
     if host.startswith("["):
         if not host.endswith("]"):
@@ -244,8 +245,20 @@ class OpaqueUri:
 Uri = SipUri | OpaqueUri
 
 
-def parse_uri(text: str) -> Uri:
+def _parse_uri(text: str) -> Uri:
     """Parse a SIP/SIPS URI fully and any other absolute URI opaquely (RFC 3261 §19.1, §25.1)."""
     if re.match(r"(?i)sips?:", text):
         return SipUri.parse(text)
     return OpaqueUri.parse(text)
+
+
+@lru_cache(maxsize=1024)
+def check_host(host: str) -> None:
+    """Memoised ``_check_host`` (address parsing is the costly part of reading a URI)."""
+    _check_host(host)
+
+
+@lru_cache(maxsize=1024)
+def parse_uri(text: str) -> Uri:
+    """Memoised ``_parse_uri``; URIs are immutable values."""
+    return _parse_uri(text)

@@ -7,7 +7,9 @@ with exact errors, instead of being re-split by every caller.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from portier.sip.errors import SipParseError
 from portier.sip.headers import (
@@ -80,8 +82,27 @@ def _slash(text: str, pos: int, what: str) -> int:
     return pos + 1
 
 
+_WORD = r"([A-Za-z0-9\-.!%*_+`'~]++)"
+_SENT = re.compile(
+    rf"{_WORD}[ \t]*/[ \t]*{_WORD}[ \t]*/[ \t]*{_WORD}"
+    r"[ \t]+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?:[ \t]*:[ \t]*([0-9]{1,5}))?"
+)
+
+
 def parse_via(text: str) -> Via:
     """Parse one via-parm, allowing LWS around '/', ':', ';' and '=' as RFC 3261 §25.1 does."""
+    sent = _SENT.match(text)
+    if sent is not None:  # the usual shape, read at once; anything else goes the long way below
+        protocol, version, transport, host, port_text = sent.groups()
+        check_host(host)
+        port = None if port_text is None else parse_port(port_text, f"Via {text!r}")
+        params, pos = scan_params(text, sent.end(), f"Via {text!r}")
+        if pos == len(text):
+            return Via(transport.upper(), host, port, params, protocol.upper(), version)
+    return _parse_via_slowly(text)
+
+
+def _parse_via_slowly(text: str) -> Via:
     protocol, pos = _token(text, 0, "protocol name")
     version, pos = _token(text, _slash(text, pos, "protocol version"), "protocol version")
     transport, pos = _token(text, _slash(text, pos, "transport"), "transport")
@@ -108,7 +129,7 @@ def parse_via(text: str) -> Via:
     return Via(transport.upper(), host, port, params, protocol.upper(), version)
 
 
-def parse_via_list(value: str) -> list[Via]:
+def _parse_via_list(value: str) -> list[Via]:
     """All via-parms of one header line (``Via: a, b``); an empty element is an error."""
     items = split_values(value)
     if any(not item for item in items):
@@ -132,3 +153,14 @@ class CSeq:
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
+
+
+@lru_cache(maxsize=1024)
+def _via_list_cached(value: str) -> tuple[Via, ...]:
+    return tuple(_parse_via_list(value))
+
+
+def parse_via_list(value: str) -> list[Via]:
+    """All via-parms of one header line; memoised, as one message's Vias are read many times
+    (transaction matching, rport stamping, validation, the response) and Via is immutable."""
+    return list(_via_list_cached(value))
