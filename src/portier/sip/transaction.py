@@ -132,7 +132,9 @@ class TransactionLayer:
         self.clients[tx.key] = tx
         return tx.key, self._reap(tx.start(now), tx)
 
-    def receive(self, message: SipRequest | SipResponse, now: float, reliable: bool | None = None) -> list[Output]:
+    def receive(
+        self, message: SipRequest | SipResponse, now: float, reliable: bool | None = None
+    ) -> list[Output]:
         """Feed one parsed message from the transport; messages without Via/CSeq are dropped.
 
         ``reliable`` is how the message really arrived; a UDP request whose Via says TCP still needs
