@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from portier.sip.errors import SipParseError
 from portier.sip.uri import Param
@@ -196,10 +197,12 @@ def parse_uint(value: str, name: str, maximum: int) -> int:
     return int(text)
 
 
+@lru_cache(maxsize=256)
 def parse_content_length(value: str) -> int:
     return parse_uint(value, "Content-Length", 2**32 - 1)
 
 
+@lru_cache(maxsize=256)
 def parse_max_forwards(value: str) -> int:
     return parse_uint(value, "Max-Forwards", 255)
 

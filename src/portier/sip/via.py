@@ -146,13 +146,19 @@ class CSeq:
 
     @classmethod
     def parse(cls, value: str) -> CSeq:
-        parts = value.split()
-        if len(parts) != 2 or not is_token(parts[1]):
-            raise SipParseError(f"CSeq must be 'number method', got {value!r}")
-        return cls(parse_uint(parts[0], "CSeq sequence number", 2**32 - 1), parts[1])
+        return _parse_cseq(value)
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
+
+
+@lru_cache(maxsize=1024)
+def _parse_cseq(value: str) -> CSeq:
+    """Memoised: a dialog's CSeq values repeat in every retransmission and response."""
+    parts = value.split()
+    if len(parts) != 2 or not is_token(parts[1]):
+        raise SipParseError(f"CSeq must be 'number method', got {value!r}")
+    return CSeq(parse_uint(parts[0], "CSeq sequence number", 2**32 - 1), parts[1])
 
 
 @lru_cache(maxsize=1024)
