@@ -174,7 +174,8 @@ class SipTransport:
             await server.wait_closed()
         self._servers.clear()
         if self._udp is not None and self._udp.transport is not None:
-            self._udp.transport.close()
+            self._udp.transport.close()  # the socket is released in connection_lost: wait for it,
+            await asyncio.wait_for(asyncio.shield(self._udp.closed), CLOSE_GRACE)  # so a restart can bind
         self._udp = None
         self._listeners.clear()
         self._streams.clear()
