@@ -8,6 +8,7 @@ from portier.settings.records import FileKind, StoredFile
 
 from .conftest import KamailioFactory
 from .device import line_values, running_device
+from .sipp import free_port
 
 
 def contact_port(contacts: list[str]) -> list[str]:
@@ -140,3 +141,24 @@ async def test_dead_server_1_fails_over_to_server_2_then_fails_back(
         back = await dut.events.line_status(1, "Registered", timeout=45, after=mark)
         assert back.server.startswith(f"127.0.0.1:{primary.tcp_port}")
         assert primary.registered("alice")
+
+
+async def test_outbound_proxy_and_a_line_on_its_own_local_port(
+    tmp_path: Path, kamailio_factory: KamailioFactory
+) -> None:
+    kamailio = kamailio_factory()
+    own_port = free_port("udp")
+    values = line_values(
+        2, "bob", "bob-secret", 5060,
+        **{
+            "SIP2 Register Addr": "portier.test",  # a domain with no DNS: only the proxy is ever contacted
+            "SIP2 Proxy Addr": "127.0.0.1",
+            "SIP2 Proxy Port": kamailio.udp_port,
+            "SIP2 Signal Port": own_port,
+        },
+    )  # fmt: skip
+    async with running_device(tmp_path, values) as dut:
+        await dut.events.line_status(2, "Registered")
+        contacts = kamailio.registered("bob")
+        assert any(f"127.0.0.1:{own_port}" in c for c in contacts), contacts
+        assert set(dut.sip.agents) == {dut.sip_port, own_port}
