@@ -329,6 +329,12 @@ class UserAgent:
                     self._run_handler(handler, IncomingRequest(request, None, inbound.source, inbound.local))
                 )
             return
+        if request.method == "ACK":  # the ACK of a 2xx, passed up by the Accepted state: never answered
+            ack = self._handlers.get("ACK")
+            if ack is not None:
+                incoming = IncomingRequest(request, key, inbound.source, inbound.local)
+                self._spawn(self._run_handler(ack, incoming))
+            return
         rejection = check_request(request, self.policy())
         if rejection is not None:
             self.respond(key, reject(request, rejection, to_tag=new_tag()))
