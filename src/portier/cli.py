@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sip-host", metavar="ADDRESS", help="SIP listen address for this run (default: all)")
     run.add_argument("--sip-t1", type=_seconds, metavar="SECONDS",
                      help="SIP timer T1 for this run (default 0.5; shorter makes timeouts come sooner)")
+    run.add_argument("--audio-in", metavar="SOURCE", help="call audio source: null, tone:HZ, wav:FILE")
+    run.add_argument("--audio-out", metavar="SINK", help="call audio sink: null or wav:DIR (a file per call)")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     config = commands.add_parser("config", help="export, import, read and change settings")
@@ -124,7 +126,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         options = RuntimeOptions(
-            http=args.http, sip_port=args.sip_port, sip_host=args.sip_host, sip_t1=args.sip_t1
+            http=args.http, sip_port=args.sip_port, sip_host=args.sip_host, sip_t1=args.sip_t1,
+            audio_in=args.audio_in, audio_out=args.audio_out,
         )
         asyncio.run(_run(Device(data_dir, options)))
         return 0

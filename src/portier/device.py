@@ -48,6 +48,10 @@ class RuntimeOptions:
     """Address the SIP agents listen on (default all addresses); tests bind 127.0.0.1."""
     sip_t1: float | None = None
     """RFC 3261 T1 in seconds (default 0.5); test rigs shorten it to see timeouts sooner."""
+    audio_in: str | None = None
+    """Call audio source: ``null`` (default), ``tone:440``, ``wav:/path/file.wav`` (looped)."""
+    audio_out: str | None = None
+    """Call audio sink: ``null`` (default) or ``wav:/dir`` (one recording per call)."""
 
 
 def default_data_dir() -> Path:

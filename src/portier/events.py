@@ -51,6 +51,28 @@ class LineStatusChanged(Event):
 
 
 @dataclass(frozen=True)
+class CallStateChanged(Event):
+    """A call changed state: Ringing, Calling, Alerting, Talking, Ended (with the reason)."""
+
+    call_id: str
+    line: int
+    """1 or 2 for SIP lines, 0 for a direct IP (P2P) call."""
+    direction: str
+    state: str
+    remote: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DtmfReceived(Event):
+    """A digit the remote party sent, by RFC 4733 event, SIP INFO or in-band tone."""
+
+    call_id: str
+    digit: str
+    method: str
+
+
+@dataclass(frozen=True)
 class ServiceFailed(Event):
     service: str
     reason: str

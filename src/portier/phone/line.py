@@ -87,6 +87,10 @@ class Line:
             self.config.line, machine.status, machine.reason, server, self._contact, machine.granted, public
         )
 
+    def destination(self) -> Endpoint | None:
+        """Where the line's requests go now (registrar or outbound proxy), once one was resolved."""
+        return self._destination
+
     def set_public_address(self, address: tuple[str, int] | None) -> None:
         """STUN learned (or lost) the public address: register it if it changed."""
         if address != self._public:

@@ -13,6 +13,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from portier import MODEL, __version__
+from portier.media.audio import AudioSpec
+from portier.media.ports import RtpPorts
+from portier.phone.calls import CallManager, LineInfo
 from portier.phone.line import Line, LineState
 from portier.phone.registration import LineStatus
 from portier.phone.registration_config import registration_config
@@ -59,6 +62,7 @@ class SipService:
         self.device = device
         self.agents: dict[int, UserAgent] = {}
         self.lines: dict[int, Line] = {}
+        self.calls: CallManager | None = None
 
     # --- what others read -------------------------------------------------------------------------
 
@@ -83,15 +87,33 @@ class SipService:
 
     async def start(self) -> None:
         settings = self.device.settings.current
+        options = self.device.options
+        rtp = settings.network.ports.rtp
+        self.calls = CallManager(
+            lambda: self.device.settings.current,
+            self.device.bus.publish,
+            RtpPorts(rtp.start, rtp.quantity, options.sip_host or "0.0.0.0"),
+            user_agent=f"{MODEL} {__version__}",
+            audio_in=AudioSpec.parse(options.audio_in or "null"),
+            audio_out=AudioSpec.parse(options.audio_out or "null"),
+            timers=self._timers(),
+        )
         await self._ensure_agent(self.device_port(), settings)
         for number in LINES:
             await self._start_line(number, settings)
 
     async def stop(self) -> None:
+        if self.calls is not None:
+            await self.calls.close()
+            self.calls = None
         for number in list(self.lines):
             await self._stop_line(number)
         for port in list(self.agents):
             await self.agents.pop(port).stop()
+
+    def _timers(self) -> TimerConfig:
+        t1 = self.device.options.sip_t1
+        return TimerConfig(t1=t1) if t1 else TimerConfig()
 
     async def apply(self, changed: list[Leaf]) -> None:
         paths = [leaf.dotted for leaf in changed]
@@ -128,9 +150,14 @@ class SipService:
         config = registration_config(number, line_settings, settings.lines, device_mac())
         line = Line(config, agent, self.device.bus.publish)
         self.lines[number] = line
+        if self.calls is not None and config.servers:
+            domain = config.server_name or config.servers[0].host
+            self.calls.lines[number] = LineInfo(number, line_settings, agent, line.destination, domain)
         await line.start()
 
     async def _stop_line(self, number: int) -> None:
+        if self.calls is not None:
+            self.calls.lines.pop(number, None)
         line = self.lines.pop(number, None)
         if line is not None:
             await line.stop()
@@ -143,6 +170,8 @@ class SipService:
             agent = UserAgent(self._agent_config(port, settings))
             await agent.start()
             self.agents[port] = agent
+            if self.calls is not None:
+                self.calls.attach(agent)
             log.info("SIP listening on port %d (UDP, TCP; TLS on %d)", port, port + 1)
         return agent
 
@@ -176,7 +205,7 @@ class SipService:
             tls=tls,
             dscp=qos.signal_dscp if qos.enable else None,
         )
-        timers = TimerConfig(t1=device.options.sip_t1) if device.options.sip_t1 else TimerConfig()
+        timers = self._timers()
         return AgentConfig(
             transport=transport,
             timers=timers,

@@ -1,0 +1,332 @@
+"""One call's RTP stream on the device's loop: paced sending, jitter-buffered playout, RTCP, DTMF.
+
+Every ptime one timer tick reads a frame from the source, encodes and sends it, and plays one frame
+from the jitter buffer into the sink; ticks are scheduled from the start time (``t0 + n * ptime``),
+not from the previous tick, so pacing never drifts. Received telephone-events go to the RFC 4733
+receiver and come out as digits exactly once. RTP is symmetric (RFC 4961): we send from the port we
+receive on, and latch onto the address the peer's packets really come from (NAT). RTCP SR/RR with our
+CNAME go out every 5 s on the next port up, and a BYE when the stream stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
+
+from portier.media.audio import Sink, Source
+from portier.media.codecs import Decoder, Encoder, decoder, encoder
+from portier.media.dtmf import DtmfReceiver, DtmfSender
+from portier.media.jitterbuffer import Frame, JitterBuffer
+from portier.media.rtcp import (
+    RemoteSource,
+    RtcpError,
+    SenderReport,
+    SenderStats,
+    make_bye,
+    make_report,
+    parse_compound,
+    serialize_compound,
+)
+from portier.media.rtp import RtpError, RtpPacket
+
+log = logging.getLogger(__name__)
+
+RTCP_INTERVAL = 5.0
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """What offer/answer decided, in the media layer's terms (no SDP objects down here)."""
+
+    local_host: str
+    local_port: int
+    remote_host: str
+    remote_port: int
+    send_codec: str
+    send_payload_type: int
+    receive_codecs: Mapping[int, str]
+    """Payload type -> codec name for what the peer may send us."""
+    ptime: int = 20
+    send_dtmf_payload_type: int | None = None
+    receive_dtmf_payload_type: int | None = None
+    remote_rtcp_port: int | None = None
+    dscp: int | None = None
+    cname: str = "portier@localhost"
+    codec_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    sends: bool = True
+    receives: bool = True
+
+
+@dataclass
+class StreamStats:
+    sent: int = 0
+    received: int = 0
+    dropped: int = 0
+    dtmf_received: int = 0
+
+
+class _Rtp(asyncio.DatagramProtocol):
+    def __init__(self, on_packet: Callable[[bytes, tuple[str, int]], None]) -> None:
+        self.on_packet = on_packet
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            self.on_packet(data, addr)
+        except Exception:
+            log.exception("RTP packet handling failed")
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("RTP socket error: %s", exc)
+
+
+class RtpStream:
+    def __init__(
+        self,
+        config: StreamConfig,
+        source: Source,
+        sink: Sink,
+        on_dtmf: Callable[[str], None] = lambda digit: None,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.sink = sink
+        self.on_dtmf = on_dtmf
+        self.stats = StreamStats()
+        self.encoder: Encoder = encoder(
+            config.send_codec, ptime_ms=config.ptime, **_opts(config, config.send_codec)
+        )
+        self.decoders: dict[int, Decoder] = {
+            pt: decoder(name, **_opts(config, name)) for pt, name in config.receive_codecs.items()
+        }
+        info = self.encoder.info
+        self.samples = self.encoder.samples_per_packet
+        self.ticks = info.rtp_ticks(self.samples)
+        self.interval = self.samples / info.sample_rate
+        passthrough = () if config.receive_dtmf_payload_type is None else (config.receive_dtmf_payload_type,)
+        self.jitter = JitterBuffer(clock_rate=info.clock_rate, ptime=self.interval, passthrough=passthrough)
+        self.dtmf_in = DtmfReceiver()
+        self.ssrc = secrets.randbits(32)
+        self.sequence = secrets.randbits(16)
+        self.timestamp = secrets.randbits(32)
+        self.remote = (config.remote_host, config.remote_port)
+        self._latched = False
+        self._rtp: _Rtp | None = None
+        self._rtcp: _Rtp | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._rtcp_timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start = 0.0
+        self._tick = 0
+        self._dtmf_until = 0.0
+        self._octets = 0
+        self._sources: dict[int, RemoteSource] = {}
+        self._last_decoder: Decoder | None = None
+
+    @property
+    def local_port(self) -> int:
+        return self.config.local_port
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        host, port = self.config.local_host, self.config.local_port
+        _, self._rtp = await loop.create_datagram_endpoint(
+            lambda: _Rtp(self._on_rtp), sock=_bind(host, port, self.config.dscp)
+        )
+        _, self._rtcp = await loop.create_datagram_endpoint(
+            lambda: _Rtp(self._on_rtcp), sock=_bind(host, port + 1, self.config.dscp)
+        )
+        self._start = loop.time()
+        self._tick = 0
+        self._timer = loop.call_at(self._start, self._on_tick)
+        self._rtcp_timer = loop.call_later(RTCP_INTERVAL / 2, self._send_rtcp)
+
+    async def stop(self) -> None:
+        for timer in (self._timer, self._rtcp_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._rtcp_timer = None
+        if self._rtcp is not None and self._rtcp.transport is not None:
+            with contextlib.suppress(OSError):
+                self._rtcp.transport.sendto(
+                    serialize_compound(make_bye(self.ssrc, "call ended")), self._rtcp_remote()
+                )
+        for endpoint in (self._rtp, self._rtcp):
+            if endpoint is not None and endpoint.transport is not None:
+                endpoint.transport.close()
+        self._rtp = self._rtcp = None
+        await asyncio.sleep(0)  # let the sockets close before the port goes back to the pool
+        self.sink.close()
+        self.source.close()
+
+    def send_dtmf(self, digit: str, duration: float = 0.1) -> None:
+        """RFC 4733 telephone-event; audio pauses while the event is sent."""
+        loop = self._loop
+        if loop is None or self.config.send_dtmf_payload_type is None or self._rtp is None:
+            raise RuntimeError("this stream cannot send RFC 4733 events (no telephone-event negotiated)")
+        now = loop.time()
+        dtmf_ts = self.timestamp
+        sender = DtmfSender(
+            self.ssrc,
+            payload_type=self.config.send_dtmf_payload_type,
+            clock_rate=self.encoder.info.clock_rate,
+            ptime=self.interval,
+        )
+        packets = sender.schedule(digit, now, dtmf_ts, self.sequence, duration)
+        self.sequence = (self.sequence + len(packets)) % 65536
+        self._dtmf_until = packets[-1].at
+        for item in packets:
+            loop.call_at(item.at, self._send_packet, bytes(item.packet))
+
+    # --- timing -----------------------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        now = loop.time()
+        try:
+            if self.config.sends and now >= self._dtmf_until:
+                self._send_audio()
+            elif self.config.sends:
+                self.timestamp = (self.timestamp + self.ticks) % 2**32
+            self._play(now)
+        except Exception:
+            log.exception("RTP tick failed")
+        self._tick += 1
+        next_at = self._start + self._tick * self.interval
+        if next_at < now - 1.0:  # the loop was blocked for a second: do not burst to catch up
+            self._start = now - self._tick * self.interval
+            next_at = now
+        self._timer = loop.call_at(next_at, self._on_tick)
+
+    def _send_audio(self) -> None:
+        payload = self.encoder.encode(self.source.read(self.samples))
+        if payload:
+            marker = self.stats.sent == 0
+            packet = RtpPacket(
+                self.config.send_payload_type,
+                self.sequence,
+                self.timestamp,
+                self.ssrc,
+                payload,
+                marker=marker,
+            )
+            self.sequence = (self.sequence + 1) % 65536
+            self._send_packet(bytes(packet))
+            self._octets += len(payload)
+        self.timestamp = (self.timestamp + self.ticks) % 2**32
+
+    def _send_packet(self, data: bytes) -> None:
+        if self._rtp is not None and self._rtp.transport is not None:
+            self._rtp.transport.sendto(data, self.remote)
+            self.stats.sent += 1
+
+    def _play(self, now: float) -> None:
+        if not self.config.receives:
+            return
+        item = self.jitter.pop(now)
+        if isinstance(item, Frame):
+            found = self.decoders.get(item.payload_type)
+            if found is None:
+                return
+            self._last_decoder = found
+            try:
+                pcm = found.decode(item.payload)
+            except Exception as exc:  # a bad payload is concealed, never the end of the call
+                log.debug("undecodable payload: %s", exc)
+                pcm = found.conceal(self.samples)
+            self.sink.write(pcm)
+        elif self._last_decoder is not None and not item.idle:
+            self.sink.write(self._last_decoder.conceal(self.samples))
+        elif self.stats.received:  # the peer paused (silence suppression): keep the recording's clock
+            self.sink.write(np.zeros(self.samples, dtype=np.int16))
+
+    # --- receiving --------------------------------------------------------------------------------
+
+    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            packet = RtpPacket.parse(data)
+        except RtpError:
+            self.stats.dropped += 1
+            return
+        if not self._latched and addr != self.remote:
+            log.info("RTP: latching onto %s:%d (signalled %s:%d)", *addr, *self.remote)
+            self.remote = addr
+        self._latched = True
+        self.stats.received += 1
+        source = self._sources.setdefault(packet.ssrc, RemoteSource(packet.ssrc))
+        now = self._loop.time() if self._loop else time.monotonic()
+        source.tracker.update(packet.sequence, packet.timestamp, round(now * self.encoder.info.clock_rate))
+        passed = self.jitter.push(packet, now)
+        if passed is not None:
+            digit = self.dtmf_in.feed(passed)
+            if digit is not None:
+                self.stats.dtmf_received += 1
+                self.on_dtmf(digit)
+
+    def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            packets = parse_compound(data)
+        except RtcpError:
+            return
+        now = self._loop.time() if self._loop else time.monotonic()
+        for packet in packets:
+            if isinstance(packet, SenderReport) and packet.ssrc in self._sources:
+                self._sources[packet.ssrc].note_sender_report(packet, now)
+
+    def _rtcp_remote(self) -> tuple[str, int]:
+        return self.remote[0], self.config.remote_rtcp_port or self.remote[1] + 1
+
+    def _send_rtcp(self) -> None:
+        loop = self._loop
+        if loop is None or self._rtcp is None or self._rtcp.transport is None:
+            return
+        sent = SenderStats(self.timestamp, self.stats.sent, self._octets) if self.stats.sent else None
+        report = make_report(
+            self.ssrc,
+            self.config.cname,
+            loop.time(),
+            time.time(),
+            sent=sent,
+            sources=list(self._sources.values()),
+        )
+        with contextlib.suppress(OSError):
+            self._rtcp.transport.sendto(serialize_compound(report), self._rtcp_remote())
+        self._rtcp_timer = loop.call_later(RTCP_INTERVAL, self._send_rtcp)
+
+
+def _opts(config: StreamConfig, name: str) -> dict[str, object]:
+    return dict(config.codec_options.get(name.lower(), {}))
+
+
+def _bind(host: str, port: int, dscp: int | None) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        if dscp is not None:
+            level, option = (
+                (socket.IPPROTO_IPV6, socket.IPV6_TCLASS)
+                if family == socket.AF_INET6
+                else (socket.IPPROTO_IP, socket.IP_TOS)
+            )
+            sock.setsockopt(level, option, dscp << 2)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,0 +1,534 @@
+"""Calls on the device's SIP agents: incoming INVITEs, outgoing dials, BYE, CANCEL, ACK, INFO.
+
+Incoming: the INVITE is answered 180 at once, then automatically after the line's (or P2P's)
+"Auto Answering Delay", or by ``answer()``; unanswered calls end after "No Answer Auto HangUp Timeout".
+The offer is answered through RFC 3264 with the enabled codecs this machine can really run.
+Outgoing: ``dial()`` sends an INVITE with our offer, answers digest challenges with the line's
+credentials, ACKs the 2xx and starts the RTP stream with what the answer chose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portier.events import Event
+from portier.media.audio import AudioSpec
+from portier.media.dtmf_info import DtmfInfoError, parse_dtmf_info
+from portier.media.ports import PortsExhausted, RtpPorts
+from portier.media.session import RtpStream, StreamConfig
+from portier.phone.call import Call, CallState, respond_to
+from portier.phone.media_policy import codec_options, media_policy
+from portier.settings.schema import Settings
+from portier.settings.sip_line import SipLine
+from portier.sip.agent import IncomingRequest, RequestFailed, UserAgent
+from portier.sip.auth import AuthAccount, DigestSession, Retry
+from portier.sip.dialog import Dialog, DialogError, dialog_id_of_request
+from portier.sip.ids import new_call_id, new_tag
+from portier.sip.message import SipRequest, SipResponse
+from portier.sip.nameaddr import parse_name_addr
+from portier.sip.offer_answer import NegotiatedMedia, Rejected, accept_answer, make_answer, make_offer
+from portier.sip.request import make_uac_request
+from portier.sip.sdp import SdpError
+from portier.sip.sdp import parse as parse_sdp
+from portier.sip.timers import TimerConfig
+from portier.sip.transport import Endpoint
+from portier.sip.uri import SipUri
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """What calls need to know of an active line."""
+
+    number: int
+    settings: SipLine
+    agent: UserAgent
+    destination: Callable[[], Endpoint | None]
+    """Where the line's requests go right now (its registrar or outbound proxy), once known."""
+    domain: str
+
+
+class CallManager:
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        publish: Callable[[Event], None],
+        ports: RtpPorts,
+        *,
+        user_agent: str,
+        audio_in: AudioSpec,
+        audio_out: AudioSpec,
+        timers: TimerConfig,
+    ) -> None:
+        self._settings = settings
+        self._publish = publish
+        self.ports = ports
+        self.user_agent = user_agent
+        self.audio_in = audio_in
+        self.audio_out = audio_out
+        self.timers = timers
+        self.calls: dict[str, Call] = {}
+        self.lines: dict[int, LineInfo] = {}
+        self._agents: list[tuple[UserAgent, list[Callable[[], None]]]] = []
+
+    # --- wiring -----------------------------------------------------------------------------------
+
+    def attach(self, agent: UserAgent) -> None:
+        """Take INVITE, ACK, BYE, CANCEL and INFO on ``agent``."""
+        removers = [
+            agent.on("INVITE", lambda incoming: self._on_invite(agent, incoming)),
+            agent.on("ACK", self._on_ack),
+            agent.on("BYE", self._on_bye),
+            agent.on("CANCEL", self._on_cancel),
+            agent.on("INFO", self._on_info),
+        ]
+        self._agents.append((agent, removers))
+
+    async def close(self) -> None:
+        for call in list(self.calls.values()):
+            await call.hangup("device stopping")
+        for _, removers in self._agents:
+            for remove in removers:
+                remove()
+        self._agents.clear()
+
+    # --- what the device and its users do -----------------------------------------------------------
+
+    def answer(self, call_id: str | None = None) -> bool:
+        call = self._pick(call_id, CallState.RINGING)
+        if call is None:
+            return False
+        call.answered.set()
+        return True
+
+    async def hangup(self, call_id: str | None = None) -> bool:
+        call = self._pick(call_id, None)
+        if call is None:
+            return False
+        if call.state is CallState.RINGING:
+            call.cancelled.set()
+            return True
+        await call.hangup()
+        return True
+
+    def _pick(self, call_id: str | None, state: CallState | None) -> Call | None:
+        live = [c for c in self.calls.values() if c.state is not CallState.ENDED]
+        if call_id is not None:
+            live = [c for c in live if c.call_id == call_id]
+        if state is not None:
+            live = [c for c in live if c.state is state]
+        return live[0] if live else None
+
+    # --- incoming ---------------------------------------------------------------------------------
+
+    def _line_for(self, request: SipRequest, agent: UserAgent) -> LineInfo | None:
+        user = request.uri.user if isinstance(request.uri, SipUri) else None
+        for line in self.lines.values():
+            if line.agent is agent and user == line.settings.username:
+                return line
+        mine = [line for line in self.lines.values() if line.agent is agent]
+        return mine[0] if len(mine) == 1 and user in (None, "") else None
+
+    async def _on_invite(self, agent: UserAgent, incoming: IncomingRequest) -> SipResponse:
+        request = incoming.request
+        if request.to().tag:  # a re-INVITE: media updates come with hold/resume; keep the call as it is
+            return self._reinvite(request)
+        settings = self._settings()
+        line = self._line_for(request, agent)
+        features = settings.intercom.features.basic
+        if line is None and not features.allow_ip_call:
+            return respond_to(
+                request,
+                403,
+                "Forbidden",
+                to_tag=new_tag(),
+                user_agent=self.user_agent,
+                extra=(("Warning", '399 portier "IP calls are not allowed"'),),
+            )
+        tag = new_tag()
+        host = agent.local_ip(incoming.source.host)
+        port = agent.transport.local(incoming.local.transport).port
+        contact = (
+            f"<sip:{host}:{port}>"
+            if incoming.local.transport == "UDP"
+            else (f"<sip:{host}:{port};transport={incoming.local.transport.lower()}>")
+        )
+        caller = parse_name_addr(request.get("From") or "", "From")
+        call = Call(
+            call_id=request.call_id(),
+            line=line.number if line else 0,
+            direction="incoming",
+            remote=str(caller.uri),
+            agent=agent,
+            publish=self._publish,
+            ports=self.ports,
+            user_agent=self.user_agent,
+            contact=contact,
+            destination=incoming.source,
+            invite_key=incoming.key,
+        )
+        try:
+            offer = parse_sdp(request.body) if request.body else None
+        except SdpError as exc:
+            return respond_to(
+                request,
+                488,
+                "Not Acceptable Here",
+                to_tag=tag,
+                user_agent=self.user_agent,
+                extra=(("Warning", f'399 portier "{exc}"'),),
+            )
+        if offer is None:
+            return respond_to(
+                request,
+                488,
+                "Not Acceptable Here",
+                to_tag=tag,
+                user_agent=self.user_agent,
+                extra=(("Warning", '399 portier "an INVITE without an SDP offer is not supported"'),),
+            )
+        self.calls[call.call_id] = call
+        assert incoming.key is not None
+        agent.respond(
+            incoming.key,
+            respond_to(request, 180, "Ringing", to_tag=tag, contact=contact, user_agent=self.user_agent),
+        )
+        call.set_state(CallState.RINGING)
+        if line is not None:
+            auto, delay = line.settings.auto_answer, float(line.settings.auto_answer_delay)
+        else:
+            auto, delay = settings.lines.p2p.auto_answer, float(settings.lines.p2p.auto_answer_delay)
+        timeout = float(features.no_answer_hangup_timeout)
+        outcome = await self._ring(call, delay if auto else None, timeout)
+        if outcome != "answer":
+            status, reason = (
+                (487, "Request Terminated") if outcome == "cancel" else (480, "Temporarily Unavailable")
+            )
+            await call.finish("cancelled by the caller" if outcome == "cancel" else "no answer")
+            return respond_to(request, status, reason, to_tag=tag, user_agent=self.user_agent)
+        return await self._accept(call, request, offer, line, tag, incoming)
+
+    async def _ring(self, call: Call, answer_after: float | None, timeout: float) -> str:
+        waits: dict[asyncio.Future[object], str] = {
+            asyncio.ensure_future(call.answered.wait()): "answer",
+            asyncio.ensure_future(call.cancelled.wait()): "cancel",
+        }
+        if answer_after is not None:
+            waits[asyncio.ensure_future(_after(answer_after))] = "answer"
+        waits[asyncio.ensure_future(_after(timeout))] = "timeout"
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if call.cancelled.is_set():
+            return "cancel"
+        return waits[next(iter(done))]
+
+    async def _accept(
+        self,
+        call: Call,
+        request: SipRequest,
+        offer: object,
+        line: LineInfo | None,
+        tag: str,
+        incoming: IncomingRequest,
+    ) -> SipResponse:
+        settings = self._settings()
+        try:
+            call.rtp_port = self.ports.acquire()
+        except PortsExhausted as exc:
+            await call.finish(str(exc))
+            return respond_to(request, 486, "Busy Here", to_tag=tag, user_agent=self.user_agent)
+        host = call.agent.local_ip(incoming.source.host)
+        policy = media_policy(
+            line.settings if line else None, settings.intercom.media, address=host, port=call.rtp_port
+        )
+        from portier.sip.sdp import SessionDescription
+
+        assert isinstance(offer, SessionDescription)
+        session_id = secrets.randbits(31)
+        result = make_answer(offer, policy, session_id=session_id, version=session_id)
+        if isinstance(result, Rejected):
+            await call.finish(result.reason)
+            return respond_to(
+                request,
+                result.status,
+                "Not Acceptable Here",
+                to_tag=tag,
+                user_agent=self.user_agent,
+                extra=(("Warning", f'399 portier "{result.reason}"'),),
+            )
+        try:
+            await self._start_stream(call, result.chosen, host, receive_dtmf=result.chosen.telephone_event_pt)
+        except Exception as exc:
+            log.exception("call %s: media failed to start", call.call_id)
+            await call.finish(f"media failed: {exc}")
+            return respond_to(request, 500, "Server Internal Error", to_tag=tag, user_agent=self.user_agent)
+        ok = respond_to(
+            request,
+            200,
+            "OK",
+            to_tag=tag,
+            contact=call.contact,
+            user_agent=self.user_agent,
+            body=result.sdp.encode(),
+        )
+        call.dialog = Dialog.as_uas(request, tag)
+        call.dialog.send_response(ok)
+        call.set_state(CallState.TALKING)
+        assert incoming.key is not None
+        call.spawn(call.retransmit_ok(incoming.key, ok, self.timers.t1, self.timers.t2))
+        return ok
+
+    async def _start_stream(
+        self, call: Call, chosen: NegotiatedMedia, host: str, *, receive_dtmf: int | None
+    ) -> None:
+        settings = self._settings()
+        assert call.rtp_port is not None
+        qos = settings.network.advanced.qos
+        config = StreamConfig(
+            local_host=host,
+            local_port=call.rtp_port,
+            remote_host=chosen.remote_address,
+            remote_port=chosen.remote_port,
+            send_codec=chosen.send_codec.name,
+            send_payload_type=chosen.send_codec.payload_type,
+            receive_codecs={c.payload_type: c.name for c in chosen.receive_codecs if not c.is_auxiliary},
+            ptime=chosen.ptime,
+            send_dtmf_payload_type=chosen.telephone_event_pt,
+            receive_dtmf_payload_type=receive_dtmf,
+            remote_rtcp_port=chosen.remote_rtcp_port,
+            dscp=qos.audio_dscp if qos.enable else None,
+            codec_options=codec_options(settings.intercom.media),
+            sends=chosen.sends,
+            receives=chosen.receives,
+        )
+        from portier.media.codecs import codec_info
+
+        rate = codec_info(
+            chosen.send_codec.name,
+            **codec_options(settings.intercom.media).get(chosen.send_codec.name.lower(), {}),
+        ).sample_rate
+        name = f"{call.direction}-{call.call_id.split('@')[0]}"[:80]
+        stream = RtpStream(
+            config,
+            self.audio_in.source(rate),
+            self.audio_out.sink(rate, name),
+            on_dtmf=lambda digit: call.digit(digit, "rfc4733"),
+        )
+        await stream.start()
+        call.stream = stream
+
+    def _reinvite(self, request: SipRequest) -> SipResponse:
+        call = self.calls.get(request.call_id())
+        if call is None or call.dialog is None:
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
+        return respond_to(
+            request,
+            488,
+            "Not Acceptable Here",
+            to_tag=new_tag(),
+            user_agent=self.user_agent,
+            extra=(("Warning", '399 portier "session changes are not supported yet"'),),
+        )
+
+    # --- in-dialog requests -------------------------------------------------------------------------
+
+    def _call_of(self, request: SipRequest) -> Call | None:
+        call = self.calls.get(request.call_id())
+        if call is None or call.dialog is None:
+            return None
+        found = dialog_id_of_request(request)
+        return call if found is not None and found == call.dialog.id else None
+
+    def _on_ack(self, incoming: IncomingRequest) -> None:
+        call = self.calls.get(incoming.request.call_id())
+        if call is not None:
+            call.acked.set()
+
+    async def _on_bye(self, incoming: IncomingRequest) -> SipResponse:
+        request = incoming.request
+        call = self._call_of(request)
+        if call is None or call.dialog is None:
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
+        rejection = call.dialog.receive_request(request)
+        if rejection is not None:
+            return respond_to(request, rejection.status, rejection.reason, to_tag=call.dialog.local_tag)
+        call.acked.set()
+        await call.finish("remote hangup")
+        return respond_to(request, 200, "OK", to_tag=call.dialog.local_tag, user_agent=self.user_agent)
+
+    def _on_cancel(self, incoming: IncomingRequest) -> None:
+        for call in self.calls.values():
+            if call.invite_key == incoming.key and call.state is CallState.RINGING:
+                call.cancelled.set()
+
+    def _on_info(self, incoming: IncomingRequest) -> SipResponse:
+        request = incoming.request
+        call = self._call_of(request)
+        if call is None or call.dialog is None:
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
+        tag = call.dialog.local_tag
+        try:
+            info = parse_dtmf_info(request.get("Content-Type") or "", request.body)
+        except DtmfInfoError as exc:
+            return respond_to(
+                request,
+                415,
+                "Unsupported Media Type",
+                to_tag=tag,
+                extra=(("Warning", f'399 portier "{exc}"'),),
+            )
+        call.digit(info.digit, "info")
+        return respond_to(request, 200, "OK", to_tag=tag, user_agent=self.user_agent)
+
+    # --- outgoing ---------------------------------------------------------------------------------
+
+    async def dial(self, target: str, *, line: int | None = None, agent: UserAgent | None = None) -> Call:
+        """Call ``target``: a number on a line, a SIP URI, or an IP address (direct call)."""
+        settings = self._settings()
+        info = self.lines.get(line) if line else None
+        uri, destination = self._target(target, info, settings)
+        chosen_agent = info.agent if info else agent
+        if chosen_agent is None:
+            raise ValueError("no SIP agent to call from")
+        call_id = new_call_id()
+        host = chosen_agent.local_ip(destination.host)
+        port = chosen_agent.transport.local(destination.transport).port
+        user = info.settings.username if info else "portier"
+        from_uri = f"sip:{user}@{info.domain if info else host}"
+        contact = f"<sip:{user}@{host}:{port}>"
+        call = Call(
+            call_id=call_id,
+            line=info.number if info else 0,
+            direction="outgoing",
+            remote=uri,
+            agent=chosen_agent,
+            publish=self._publish,
+            ports=self.ports,
+            user_agent=self.user_agent,
+            contact=contact,
+            destination=destination,
+            state=CallState.CALLING,
+        )
+        self.calls[call_id] = call
+        call.set_state(CallState.CALLING)
+        call.spawn(self._run_outgoing(call, uri, from_uri, info, settings))
+        return call
+
+    def _target(self, target: str, info: LineInfo | None, settings: Settings) -> tuple[str, Endpoint]:
+        text = target.strip()
+        if text.startswith(("sip:", "sips:")):
+            uri = SipUri.parse(text)
+            return text, Endpoint(
+                str(uri.param("transport") or "udp").upper(), uri.host.strip("[]"), uri.port or 5060
+            )
+        prefix = settings.intercom.features.basic.p2p_ip_prefix
+        if text.startswith("#") and prefix not in ("", "."):
+            text = prefix + text[1:]
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(text)
+            return f"sip:{text}", Endpoint("UDP", text, 5060)
+        if info is None:
+            raise ValueError(f"{target!r} is neither an IP address nor a SIP URI, and no line was given")
+        destination = info.destination()
+        if destination is None:
+            raise ValueError(f"line {info.number} has no server to call through yet")
+        return f"sip:{text}@{info.domain}", destination
+
+    async def _run_outgoing(
+        self, call: Call, uri: str, from_uri: str, info: LineInfo | None, settings: Settings
+    ) -> None:
+        try:
+            await self._outgoing(call, uri, from_uri, info, settings)
+        except Exception as exc:
+            log.exception("call %s failed", call.call_id)
+            await call.finish(f"failed: {exc}")
+
+    async def _outgoing(
+        self, call: Call, uri: str, from_uri: str, info: LineInfo | None, settings: Settings
+    ) -> None:
+        agent = call.agent
+        call.rtp_port = self.ports.acquire()
+        host = agent.local_ip(call.destination.host)
+        policy = media_policy(
+            info.settings if info else None, settings.intercom.media, address=host, port=call.rtp_port
+        )
+        session_id = secrets.randbits(31)
+        offer = make_offer(policy, session_id=session_id, version=session_id)
+        from_ = parse_name_addr(f"<{from_uri}>;tag={new_tag()}", "From")
+        to = parse_name_addr(f"<{uri}>", "To")
+        account = (
+            AuthAccount(info.settings.username, info.settings.auth_password, info.settings.auth_user)
+            if info
+            else AuthAccount("portier", "")
+        )
+        auth = DigestSession(account)
+        credentials: tuple[tuple[str, str], ...] = ()
+        cseq = 1
+        while True:
+            request = make_uac_request(
+                "INVITE",
+                uri,
+                from_=from_,
+                to=to,
+                call_id=call.call_id,
+                cseq=cseq,
+                via=agent.make_via(call.destination),
+                contact=call.contact,
+                headers=credentials,
+                body=offer.encode(),
+                content_type="application/sdp",
+                user_agent=self.user_agent,
+            )
+
+            def provisional(response: SipResponse) -> None:
+                if response.status in (180, 183) and call.state is CallState.CALLING:
+                    call.set_state(CallState.ALERTING)
+
+            result = await agent.request(request, call.destination, on_provisional=provisional)
+            if isinstance(result, RequestFailed):
+                await call.finish(result.reason)
+                return
+            if result.status in (401, 407) and info is not None:
+                header = "WWW-Authenticate" if result.status == 401 else "Proxy-Authenticate"
+                answer = auth.on_challenge(
+                    result.status, result.get_all(header), "INVITE", uri, offer.encode()
+                )
+                if isinstance(answer, Retry):
+                    credentials, cseq = answer.headers, cseq + 1
+                    continue
+            break
+        if not 200 <= result.status < 300:
+            await call.finish(f"{result.status} {result.reason}".strip())
+            return
+        try:
+            call.dialog = Dialog.as_uac(request, result)
+        except DialogError as exc:
+            await call.finish(f"bad 2xx: {exc}")
+            return
+        ack, _ = call.dialog.create_request(
+            "ACK", via=agent.make_via(call.destination), contact=None, cseq=cseq, user_agent=self.user_agent
+        )
+        await agent.send_raw(bytes(ack), call.destination)
+        try:
+            negotiated = accept_answer(offer, parse_sdp(result.body))
+        except SdpError as exc:
+            negotiated = Rejected(str(exc))
+        if isinstance(negotiated, Rejected):
+            await call.hangup(f"unusable answer: {negotiated.reason}")
+            return
+        dtmf = policy.dtmf.payload_type if policy.dtmf else None
+        await self._start_stream(call, negotiated, host, receive_dtmf=dtmf)
+        call.set_state(CallState.TALKING)
+
+
+async def _after(seconds: float) -> object:
+    await asyncio.sleep(seconds)
+    return None
