@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from portier.device import Device, RuntimeOptions
-from portier.events import Event, LineStatusChanged
+from portier.events import CallStateChanged, DtmfReceived, Event, LineStatusChanged
+from portier.phone.calls import CallManager
 from portier.phone.sip_service import SipService
 from portier.settings.document import find
 from portier.settings.values import from_text
@@ -76,17 +77,46 @@ class RunningDevice:
         service = next(s for s in self.device.services if isinstance(s, SipService))
         return service
 
+    @property
+    def calls(self) -> CallManager:
+        manager = self.sip.calls
+        assert manager is not None, "the SIP service is not running"
+        return manager
+
+    async def call_state(self, state: str, timeout: float = 10.0, after: int = 0) -> CallStateChanged:
+        def match(event: Event) -> bool:
+            return isinstance(event, CallStateChanged) and event.state == state
+
+        found = await self.events.wait_for(match, timeout, f"a call {state}", after)
+        assert isinstance(found, CallStateChanged)
+        return found
+
+    def digits(self) -> str:
+        return "".join(e.digit for e in self.events.events if isinstance(e, DtmfReceived))
+
     async def set(self, values: Mapping[str, Any]) -> None:
         await self.device.apply_settings({find(k): from_text(find(k), str(v)) for k, v in values.items()})
 
 
 @asynccontextmanager
 async def running_device(
-    data_dir: Path, values: Mapping[str, Any], *, t1: float = 0.05
+    data_dir: Path,
+    values: Mapping[str, Any],
+    *,
+    t1: float = 0.05,
+    audio_in: str | None = None,
+    audio_out: str | None = None,
 ) -> AsyncIterator[RunningDevice]:
-    """Start a device whose settings are ``values`` (Fanvil keys or schema paths -> text)."""
+    """Start a device whose settings are ``values`` (Fanvil keys or schema paths -> text).
+
+    ``audio_in``/``audio_out`` are the ``--audio-in``/``--audio-out`` of ``portier run`` (e.g.
+    ``tone:440``, ``wav:/dir``). RTP ports come from a range of their own per device.
+    """
     port = free_port("udp")
-    device = Device(data_dir, RuntimeOptions(sip_port=port, sip_host="127.0.0.1", sip_t1=t1))
+    options = RuntimeOptions(
+        sip_port=port, sip_host="127.0.0.1", sip_t1=t1, audio_in=audio_in, audio_out=audio_out
+    )
+    device = Device(data_dir, options)
     if values:
         device.settings.update({find(k): from_text(find(k), str(v)) for k, v in values.items()})
     recorder = Recorder()
