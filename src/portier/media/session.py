@@ -17,7 +17,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import numpy as np
@@ -171,6 +171,12 @@ class RtpStream:
         await asyncio.sleep(0)  # let the sockets close before the port goes back to the pool
         self.sink.close()
         self.source.close()
+
+    def redirect(self, host: str, port: int, *, sends: bool, receives: bool) -> None:
+        """A re-INVITE changed where the peer listens or the direction (hold, resume)."""
+        self.remote = (host, port)
+        self._latched = False
+        self.config = replace(self.config, remote_host=host, remote_port=port, sends=sends, receives=receives)
 
     def send_dtmf(self, digit: str, duration: float = 0.1) -> None:
         """RFC 4733 telephone-event; audio pauses while the event is sent."""

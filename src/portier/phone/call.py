@@ -20,6 +20,7 @@ from portier.media.session import RtpStream
 from portier.sip.agent import RequestFailed, UserAgent
 from portier.sip.dialog import Dialog, DialogState
 from portier.sip.message import Header, SipRequest, SipResponse
+from portier.sip.sdp import SessionDescription
 from portier.sip.transaction import TxKey
 from portier.sip.transport import Endpoint
 
@@ -34,6 +35,8 @@ class CallState(StrEnum):
     ALERTING = "Alerting"
     """Outgoing, the far end rings (180/183)."""
     TALKING = "Talking"
+    HELD = "Held"
+    """Talking, with the media on hold (a re-INVITE made one side sendonly or inactive)."""
     ENDED = "Ended"
 
 
@@ -60,6 +63,10 @@ class Call:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str = ""
+    sdp_session: int = 0
+    sdp_version: int = 0
+    offer_sdp: SessionDescription | None = None
+    answer_sdp: SessionDescription | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def set_state(self, state: CallState, reason: str = "") -> None:

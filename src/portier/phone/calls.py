@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 from portier.events import Event
 from portier.media.audio import AudioSpec
-from portier.media.dtmf_info import DtmfInfoError, parse_dtmf_info
+from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_info
 from portier.media.ports import PortsExhausted, RtpPorts
 from portier.media.session import RtpStream, StreamConfig
 from portier.phone.call import Call, CallState, respond_to
 from portier.phone.media_policy import codec_options, media_policy
+from portier.settings.choices import DtmfInfoMode, DtmfMode
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
 from portier.sip.agent import IncomingRequest, RequestFailed, UserAgent
@@ -32,7 +33,15 @@ from portier.sip.dialog import Dialog, DialogError, dialog_id_of_request
 from portier.sip.ids import new_call_id, new_tag
 from portier.sip.message import SipRequest, SipResponse
 from portier.sip.nameaddr import parse_name_addr
-from portier.sip.offer_answer import NegotiatedMedia, Rejected, accept_answer, make_answer, make_offer
+from portier.sip.offer_answer import (
+    NegotiatedMedia,
+    Rejected,
+    accept_answer,
+    hold_offer,
+    make_answer,
+    make_offer,
+    resume_offer,
+)
 from portier.sip.request import make_uac_request
 from portier.sip.sdp import SdpError
 from portier.sip.sdp import parse as parse_sdp
@@ -138,7 +147,7 @@ class CallManager:
 
     async def _on_invite(self, agent: UserAgent, incoming: IncomingRequest) -> SipResponse:
         request = incoming.request
-        if request.to().tag:  # a re-INVITE: media updates come with hold/resume; keep the call as it is
+        if request.to().tag:  # a re-INVITE inside a dialog: hold, resume, a new address
             return self._reinvite(request)
         settings = self._settings()
         line = self._line_for(request, agent)
@@ -253,6 +262,7 @@ class CallManager:
 
         assert isinstance(offer, SessionDescription)
         session_id = secrets.randbits(31)
+        call.sdp_session = call.sdp_version = session_id
         result = make_answer(offer, policy, session_id=session_id, version=session_id)
         if isinstance(result, Rejected):
             await call.finish(result.reason)
@@ -282,6 +292,9 @@ class CallManager:
         call.dialog = Dialog.as_uas(request, tag)
         call.dialog.send_response(ok)
         call.set_state(CallState.TALKING)
+        self._limit_talking(call)
+        call.answer_sdp = result.sdp
+        call.offer_sdp = offer
         assert incoming.key is not None
         call.spawn(call.retransmit_ok(incoming.key, ok, self.timers.t1, self.timers.t2))
         return ok
@@ -326,17 +339,133 @@ class CallManager:
         call.stream = stream
 
     def _reinvite(self, request: SipRequest) -> SipResponse:
-        call = self.calls.get(request.call_id())
-        if call is None or call.dialog is None:
+        """A re-INVITE (§14): answer the new offer on the same RTP port; hold and resume move the stream."""
+        call = self._call_of(request)
+        if call is None or call.dialog is None or call.rtp_port is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
-        return respond_to(
-            request,
-            488,
-            "Not Acceptable Here",
-            to_tag=new_tag(),
-            user_agent=self.user_agent,
-            extra=(("Warning", '399 portier "session changes are not supported yet"'),),
+        tag = call.dialog.local_tag
+        rejection = call.dialog.receive_request(request)
+        if rejection is not None:
+            return respond_to(request, rejection.status, rejection.reason, to_tag=tag)
+        try:
+            offer = parse_sdp(request.body)
+        except SdpError as exc:
+            return respond_to(
+                request, 488, "Not Acceptable Here", to_tag=tag, extra=(("Warning", f'399 portier "{exc}"'),)
+            )
+        settings = self._settings()
+        line = self.lines.get(call.line)
+        host = call.agent.local_ip(call.destination.host)
+        policy = media_policy(
+            line.settings if line else None, settings.intercom.media, address=host, port=call.rtp_port
         )
+        call.sdp_version += 1
+        result = make_answer(offer, policy, session_id=call.sdp_session, version=call.sdp_version)
+        if isinstance(result, Rejected):
+            return respond_to(
+                request,
+                result.status,
+                "Not Acceptable Here",
+                to_tag=tag,
+                extra=(("Warning", f'399 portier "{result.reason}"'),),
+            )
+        chosen = result.chosen
+        if call.stream is not None:
+            call.stream.redirect(
+                chosen.remote_address, chosen.remote_port, sends=chosen.sends, receives=chosen.receives
+            )
+        held = not chosen.receives or not chosen.sends
+        call.set_state(CallState.HELD if held else CallState.TALKING)
+        ok = respond_to(
+            request,
+            200,
+            "OK",
+            to_tag=tag,
+            contact=call.contact,
+            user_agent=self.user_agent,
+            body=result.sdp.encode(),
+        )
+        call.dialog.send_response(ok)
+        return ok
+
+    async def hold(self, call_id: str | None = None, *, resume: bool = False) -> None:
+        """Put the call on hold with a re-INVITE (sendonly, or inactive per "Enable Use Inactive Hold"),
+        or take it off hold."""
+        call = self._pick(call_id, CallState.HELD if resume else CallState.TALKING)
+        previous = call.answer_sdp or call.offer_sdp if call else None
+        if call is None or call.dialog is None or previous is None:
+            raise ValueError("no call to " + ("resume" if resume else "hold"))
+        line = self.lines.get(call.line)
+        inactive = bool(line and line.settings.inactive_hold)
+        offer = resume_offer(previous) if resume else hold_offer(previous, inactive=inactive)
+        via = call.agent.make_via(call.destination)
+        invite, _ = call.dialog.create_request(
+            "INVITE",
+            via=via,
+            contact=call.contact,
+            body=offer.encode(),
+            content_type="application/sdp",
+            user_agent=self.user_agent,
+        )
+        result = await call.agent.request(invite, call.destination)
+        if isinstance(result, RequestFailed) or not 200 <= result.status < 300:
+            raise ValueError(f"the re-INVITE was refused: {result}")
+        ack, _ = call.dialog.create_request(
+            "ACK",
+            via=call.agent.make_via(call.destination),
+            contact=None,
+            cseq=invite.cseq().seq,
+            user_agent=self.user_agent,
+        )
+        await call.agent.send_raw(bytes(ack), call.destination)
+        try:
+            chosen = accept_answer(offer, parse_sdp(result.body))
+        except SdpError as exc:
+            chosen = Rejected(str(exc))
+        if isinstance(chosen, Rejected):
+            raise ValueError(f"the answer to the re-INVITE is unusable: {chosen.reason}")
+        if call.stream is not None:
+            call.stream.redirect(
+                chosen.remote_address, chosen.remote_port, sends=chosen.sends, receives=chosen.receives
+            )
+        call.answer_sdp, call.offer_sdp = None, offer
+        call.set_state(CallState.TALKING if resume else CallState.HELD)
+
+    def _limit_talking(self, call: Call) -> None:
+        """ "Limit Talking Duration": a door call cannot be left open for ever."""
+        basic = self._settings().intercom.features.basic
+        if basic.limit_talking_duration:
+            call.spawn(_hangup_after(call, float(basic.talking_duration)))
+
+    async def send_dtmf(self, digit: str, call_id: str | None = None) -> None:
+        """Send a digit the way the call's line says (DTMF Type: RFC 2833, SIP INFO, AUTO)."""
+        call = self._pick(call_id, CallState.TALKING)
+        if call is None or call.dialog is None:
+            raise ValueError("no call in talking state")
+        settings = self._settings()
+        line = self.lines.get(call.line)
+        mode = line.settings.dtmf_mode if line else settings.lines.p2p.dtmf_mode
+        info_mode = line.settings.dtmf_info_mode if line else settings.lines.p2p.dtmf_info_mode
+        rtp_possible = call.stream is not None and call.stream.config.send_dtmf_payload_type is not None
+        if mode in (DtmfMode.RFC2833, DtmfMode.AUTO) and rtp_possible:
+            assert call.stream is not None
+            call.stream.send_dtmf(digit)
+            return
+        if mode == DtmfMode.INBAND:
+            raise ValueError("in-band DTMF sending is not available yet; use RFC 2833 or SIP INFO")
+        body = make_dtmf_relay(digit, numeric_star_pound=info_mode == DtmfInfoMode.SEND_10_11)
+        via = call.agent.make_via(call.destination)
+        info, _ = call.dialog.create_request(
+            "INFO",
+            via=via,
+            contact=None,
+            body=body,
+            content_type="application/dtmf-relay",
+            user_agent=self.user_agent,
+        )
+        result = await call.agent.request(info, call.destination)
+        if isinstance(result, RequestFailed) or result.status >= 300:
+            raise ValueError(f"the INFO with digit {digit!r} was not accepted: {result}")
 
     # --- in-dialog requests -------------------------------------------------------------------------
 
@@ -461,6 +590,7 @@ class CallManager:
             info.settings if info else None, settings.intercom.media, address=host, port=call.rtp_port
         )
         session_id = secrets.randbits(31)
+        call.sdp_session = call.sdp_version = session_id
         offer = make_offer(policy, session_id=session_id, version=session_id)
         from_ = parse_name_addr(f"<{from_uri}>;tag={new_tag()}", "From")
         to = parse_name_addr(f"<{uri}>", "To")
@@ -527,8 +657,15 @@ class CallManager:
         dtmf = policy.dtmf.payload_type if policy.dtmf else None
         await self._start_stream(call, negotiated, host, receive_dtmf=dtmf)
         call.set_state(CallState.TALKING)
+        call.offer_sdp = offer
+        self._limit_talking(call)
 
 
 async def _after(seconds: float) -> object:
     await asyncio.sleep(seconds)
     return None
+
+
+async def _hangup_after(call: Call, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    await call.hangup("talking duration limit")
