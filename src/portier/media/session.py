@@ -22,7 +22,7 @@ from typing import cast
 
 import numpy as np
 
-from portier.media.audio import Sink, Source
+from portier.media.audio import Samples, Sink, Source
 from portier.media.codecs import Decoder, Encoder, decoder, encoder
 from portier.media.dtmf import DtmfReceiver, DtmfSender
 from portier.media.jitterbuffer import Frame, JitterBuffer
@@ -134,6 +134,10 @@ class RtpStream:
         self._octets = 0
         self._sources: dict[int, RemoteSource] = {}
         self._last_decoder: Decoder | None = None
+        self._fifo: Samples = np.zeros(0, dtype=np.int16)
+        self._previous: RtpPacket | None = None
+        self._remote_ticks = self.ticks
+        self._remote_samples = self.samples
 
     @property
     def local_port(self) -> int:
@@ -242,24 +246,60 @@ class RtpStream:
             self.stats.sent += 1
 
     def _play(self, now: float) -> None:
+        """One tick of playout: our frame size from the peer's frames, whatever their length.
+
+        The peer may send 30 or 40 ms packets while we tick every 20 ms; decoded audio goes through a
+        small FIFO and the jitter buffer runs at the peer's packet duration, so nothing is stretched.
+        """
         if not self.config.receives:
             return
+        for _ in range(8):
+            if self._fifo.size >= self.samples:
+                break
+            self._fifo = np.concatenate((self._fifo, self._next_frame(now)))
+        if self._fifo.size < self.samples:
+            return
+        self.sink.write(self._fifo[: self.samples])
+        self._fifo = self._fifo[self.samples :]
+
+    def _next_frame(self, now: float) -> Samples:
         item = self.jitter.pop(now)
+        frame = self._remote_samples
         if isinstance(item, Frame):
             found = self.decoders.get(item.payload_type)
             if found is None:
-                return
+                return np.zeros(frame, dtype=np.int16)
             self._last_decoder = found
             try:
-                pcm = found.decode(item.payload)
+                return found.decode(item.payload)
             except Exception as exc:  # a bad payload is concealed, never the end of the call
                 log.debug("undecodable payload: %s", exc)
-                pcm = found.conceal(self.samples)
-            self.sink.write(pcm)
-        elif self._last_decoder is not None and not item.idle:
-            self.sink.write(self._last_decoder.conceal(self.samples))
-        elif self.stats.received:  # the peer paused (silence suppression): keep the recording's clock
-            self.sink.write(np.zeros(self.samples, dtype=np.int16))
+                return found.conceal(frame)
+        if self._last_decoder is not None and not item.idle:
+            return self._last_decoder.conceal(frame)
+        if self.stats.received:  # the peer paused (silence suppression): keep the recording's clock
+            return np.zeros(frame, dtype=np.int16)
+        return np.zeros(0, dtype=np.int16)
+
+    def _learn_packet_time(self, packet: RtpPacket) -> None:
+        """The peer's packet duration from consecutive packets; the jitter buffer follows it."""
+        previous = self._previous
+        self._previous = packet
+        if previous is None or packet.payload_type == self.config.receive_dtmf_payload_type:
+            return
+        if (packet.sequence - previous.sequence) % 65536 != 1 or previous.payload_type != packet.payload_type:
+            return
+        ticks = (packet.timestamp - previous.timestamp) % 2**32
+        info = self.encoder.info
+        if not 0 < ticks <= info.clock_rate // 5 or ticks == self._remote_ticks:
+            return
+        self._remote_ticks = ticks
+        self._remote_samples = round(ticks * info.sample_rate / info.clock_rate)
+        passthrough = self.jitter.passthrough
+        self.jitter = JitterBuffer(
+            clock_rate=info.clock_rate, ptime=ticks / info.clock_rate, passthrough=passthrough
+        )
+        log.info("RTP: the peer sends %d ms packets", round(1000 * ticks / info.clock_rate))
 
     # --- receiving --------------------------------------------------------------------------------
 
@@ -277,6 +317,7 @@ class RtpStream:
         source = self._sources.setdefault(packet.ssrc, RemoteSource(packet.ssrc))
         now = self._loop.time() if self._loop else time.monotonic()
         source.tracker.update(packet.sequence, packet.timestamp, round(now * self.encoder.info.clock_rate))
+        self._learn_packet_time(packet)
         passed = self.jitter.push(packet, now)
         if passed is not None:
             digit = self.dtmf_in.feed(passed)

@@ -68,10 +68,12 @@ class Call:
     offer_sdp: SessionDescription | None = None
     answer_sdp: SessionDescription | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _published: CallState | None = None
 
     def set_state(self, state: CallState, reason: str = "") -> None:
-        if state is self.state and not reason:
+        if state is self._published and not reason:
             return
+        self._published = state
         self.state = state
         self.reason = reason
         log.info(

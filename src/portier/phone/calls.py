@@ -23,6 +23,7 @@ from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_i
 from portier.media.ports import PortsExhausted, RtpPorts
 from portier.media.session import RtpStream, StreamConfig
 from portier.phone.call import Call, CallState, respond_to
+from portier.phone.intercom import intercom_delay
 from portier.phone.media_policy import codec_options, media_policy
 from portier.settings.choices import DtmfInfoMode, DtmfMode
 from portier.settings.schema import Settings
@@ -214,6 +215,9 @@ class CallManager:
             auto, delay = line.settings.auto_answer, float(line.settings.auto_answer_delay)
         else:
             auto, delay = settings.lines.p2p.auto_answer, float(settings.lines.p2p.auto_answer_delay)
+        asked = intercom_delay(request) if settings.intercom.features.intercom.enable else None
+        if asked is not None:  # an intercom call: answered even when auto answer is off
+            auto, delay = True, asked
         timeout = float(features.no_answer_hangup_timeout)
         outcome = await self._ring(call, delay if auto else None, timeout)
         if outcome != "answer":
