@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from portier.media.audio import ToneSource, WavSink
+from portier.media.audio import NullSink, ToneSource, WavSink
 from portier.media.codecs import available
 from portier.media.ports import RtpPorts
 from portier.media.session import RtpStream, StreamConfig
@@ -52,7 +52,10 @@ async def test_audio_both_ways(tmp_path: Path, codec: str, payload_type: int) ->
     digits: list[str] = []
     a = RtpStream(config(a_port, b_port), ToneSource(440, rate), WavSink(tmp_path / "a.wav", rate))
     b = RtpStream(
-        config(b_port, a_port), ToneSource(1000, rate), WavSink(tmp_path / "b.wav", rate), digits.append
+        config(b_port, a_port),
+        ToneSource(1000, rate),
+        WavSink(tmp_path / "b.wav", rate),
+        lambda digit, method: digits.append(f"{digit}:{method}"),
     )
     await a.start()
     await b.start()
@@ -65,5 +68,31 @@ async def test_audio_both_ways(tmp_path: Path, codec: str, payload_type: int) ->
     heard_by_b, _ = peak_hz(tmp_path / "b.wav")
     assert abs(heard_by_a - 1000) < 10 and abs(heard_by_b - 440) < 4.4, (heard_by_a, heard_by_b)
     assert seconds > 1.0
-    assert digits == ["7"]
+    assert digits == ["7:rfc4733"]
     assert a.stats.sent > 60 and b.stats.received > 60
+
+
+async def test_inband_dtmf_both_ways_without_telephone_event() -> None:
+    ports = RtpPorts(32000, 2000, HOST)
+    a_port, b_port = ports.acquire(), ports.acquire()
+
+    def config(local: int, remote: int) -> StreamConfig:
+        return StreamConfig(HOST, local, HOST, remote, "PCMU", 0, {0: "PCMU"}, inband_dtmf=True)
+
+    heard: list[str] = []
+    a = RtpStream(config(a_port, b_port), ToneSource(440, 8000, level=-30), NullSink())
+    b = RtpStream(
+        config(b_port, a_port),
+        ToneSource(440, 8000, level=-30),
+        NullSink(),
+        lambda digit, method: heard.append(f"{digit}:{method}"),
+    )
+    await a.start()
+    await b.start()
+    await asyncio.sleep(0.3)
+    for digit in "3#":
+        a.send_tone_digit(digit)
+    await asyncio.sleep(0.8)
+    await a.stop()
+    await b.stop()
+    assert heard == ["3:inband", "#:inband"]

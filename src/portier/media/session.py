@@ -25,6 +25,7 @@ import numpy as np
 from portier.media.audio import Samples, Sink, Source
 from portier.media.codecs import Decoder, Encoder, decoder, encoder
 from portier.media.dtmf import DtmfReceiver, DtmfSender
+from portier.media.goertzel import DtmfDetector
 from portier.media.jitterbuffer import Frame, JitterBuffer
 from portier.media.rtcp import (
     RemoteSource,
@@ -37,6 +38,7 @@ from portier.media.rtcp import (
     serialize_compound,
 )
 from portier.media.rtp import RtpError, RtpPacket
+from portier.media.tones import dtmf_tone
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class StreamConfig:
     codec_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     sends: bool = True
     receives: bool = True
+    inband_dtmf: bool = False
+    """Listen for DTMF tones in the decoded audio (DTMF Type In-band, or AUTO without telephone-event)."""
 
 
 @dataclass
@@ -98,7 +102,7 @@ class RtpStream:
         config: StreamConfig,
         source: Source,
         sink: Sink,
-        on_dtmf: Callable[[str], None] = lambda digit: None,
+        on_dtmf: Callable[[str, str], None] = lambda digit, method: None,
     ) -> None:
         self.config = config
         self.source = source
@@ -138,6 +142,9 @@ class RtpStream:
         self._previous: RtpPacket | None = None
         self._remote_ticks = self.ticks
         self._remote_samples = self.samples
+        rate = self.encoder.info.sample_rate
+        self._detector = DtmfDetector(rate) if config.inband_dtmf and rate in (8000, 16000) else None
+        self._tones: Samples = np.zeros(0, dtype=np.int16)
 
     @property
     def local_port(self) -> int:
@@ -182,6 +189,12 @@ class RtpStream:
         self._latched = False
         self.config = replace(self.config, remote_host=host, remote_port=port, sends=sends, receives=receives)
 
+    def send_tone_digit(self, digit: str, duration: float = 0.1) -> None:
+        """In-band DTMF: the digit's two tones replace the source's audio for ``duration``."""
+        tone = dtmf_tone(digit, duration, self.encoder.info.sample_rate)
+        gap = np.zeros(round(0.05 * self.encoder.info.sample_rate), dtype=np.int16)
+        self._tones = np.concatenate((self._tones, tone, gap))
+
     def send_dtmf(self, digit: str, duration: float = 0.1) -> None:
         """RFC 4733 telephone-event; audio pauses while the event is sent."""
         loop = self._loop
@@ -224,7 +237,15 @@ class RtpStream:
         self._timer = loop.call_at(next_at, self._on_tick)
 
     def _send_audio(self) -> None:
-        payload = self.encoder.encode(self.source.read(self.samples))
+        pcm = self.source.read(self.samples)
+        if self._tones.size:
+            take = min(self._tones.size, self.samples)
+            pcm = pcm.copy()
+            pcm[:take] = self._tones[:take]
+            if take < self.samples:
+                pcm[take:] = 0
+            self._tones = self._tones[take:]
+        payload = self.encoder.encode(pcm)
         if payload:
             marker = self.stats.sent == 0
             packet = RtpPacket(
@@ -259,8 +280,13 @@ class RtpStream:
             self._fifo = np.concatenate((self._fifo, self._next_frame(now)))
         if self._fifo.size < self.samples:
             return
-        self.sink.write(self._fifo[: self.samples])
+        frame = self._fifo[: self.samples]
         self._fifo = self._fifo[self.samples :]
+        self.sink.write(frame)
+        if self._detector is not None:
+            for digit in self._detector.feed(frame):
+                self.stats.dtmf_received += 1
+                self.on_dtmf(digit, "inband")
 
     def _next_frame(self, now: float) -> Samples:
         item = self.jitter.pop(now)
@@ -323,7 +349,7 @@ class RtpStream:
             digit = self.dtmf_in.feed(passed)
             if digit is not None:
                 self.stats.dtmf_received += 1
-                self.on_dtmf(digit)
+                self.on_dtmf(digit, "rfc4733")
 
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
         try:

@@ -325,6 +325,7 @@ class CallManager:
             codec_options=codec_options(settings.intercom.media),
             sends=chosen.sends,
             receives=chosen.receives,
+            inband_dtmf=self._inband(call, chosen),
         )
         from portier.media.codecs import codec_info
 
@@ -337,10 +338,16 @@ class CallManager:
             config,
             self.audio_in.source(rate),
             self.audio_out.sink(rate, name),
-            on_dtmf=lambda digit: call.digit(digit, "rfc4733"),
+            on_dtmf=call.digit,
         )
         await stream.start()
         call.stream = stream
+
+    def _inband(self, call: Call, chosen: NegotiatedMedia) -> bool:
+        """Listen for tones when DTMF Type is In-band, or AUTO and the peer has no telephone-event."""
+        line = self.lines.get(call.line)
+        mode = line.settings.dtmf_mode if line else self._settings().lines.p2p.dtmf_mode
+        return mode == DtmfMode.INBAND or (mode == DtmfMode.AUTO and chosen.telephone_event_pt is None)
 
     def _reinvite(self, request: SipRequest) -> SipResponse:
         """A re-INVITE (§14): answer the new offer on the same RTP port; hold and resume move the stream."""
@@ -455,8 +462,12 @@ class CallManager:
             assert call.stream is not None
             call.stream.send_dtmf(digit)
             return
-        if mode == DtmfMode.INBAND:
-            raise ValueError("in-band DTMF sending is not available yet; use RFC 2833 or SIP INFO")
+        if mode == DtmfMode.INBAND or (
+            mode == DtmfMode.AUTO and call.stream is not None and not rtp_possible
+        ):
+            assert call.stream is not None
+            call.stream.send_tone_digit(digit)
+            return
         body = make_dtmf_relay(digit, numeric_star_pound=info_mode == DtmfInfoMode.SEND_10_11)
         via = call.agent.make_via(call.destination)
         info, _ = call.dialog.create_request(
