@@ -12,7 +12,7 @@ import pytest
 from portier.media.audio import NullSink, ToneSource, WavSink
 from portier.media.codecs import available
 from portier.media.ports import RtpPorts
-from portier.media.session import RtpStream, StreamConfig
+from portier.media.session import RtpStream, SrtpKeys, StreamConfig
 
 HOST = "127.0.0.1"
 CODECS = [("PCMU", 0), ("PCMA", 8), ("G722", 9), ("G726-32", 114), ("opus", 107)]
@@ -96,3 +96,34 @@ async def test_inband_dtmf_both_ways_without_telephone_event() -> None:
     await a.stop()
     await b.stop()
     assert heard == ["3:inband", "#:inband"]
+
+
+@pytest.mark.parametrize("suite", ["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"])
+async def test_srtp_both_ways_and_a_wrong_key_hears_nothing(tmp_path: Path, suite: str) -> None:
+    ports = RtpPorts(34000, 2000, HOST)
+    a_port, b_port, c_port = ports.acquire(), ports.acquire(), ports.acquire()
+    key_a, key_b = bytes(range(30)), bytes(range(100, 130))
+
+    def config(local: int, remote: int, send: bytes, receive: bytes) -> StreamConfig:
+        return StreamConfig(
+            HOST, local, HOST, remote, "PCMU", 0, {0: "PCMU"}, srtp=SrtpKeys(suite, send, receive)
+        )
+
+    a = RtpStream(
+        config(a_port, b_port, key_a, key_b), ToneSource(440, 8000), WavSink(tmp_path / "a.wav", 8000)
+    )
+    b = RtpStream(
+        config(b_port, a_port, key_b, key_a), ToneSource(1000, 8000), WavSink(tmp_path / "b.wav", 8000)
+    )
+    wrong = RtpStream(config(c_port, a_port, bytes(30), key_a), ToneSource(1000, 8000), NullSink())
+    await a.start()
+    await b.start()
+    await wrong.start()
+    await asyncio.sleep(1.0)
+    wrong_sent = wrong.stats.sent
+    await a.stop()
+    await b.stop()
+    await wrong.stop()
+    assert abs(peak_hz(tmp_path / "a.wav")[0] - 1000) < 10
+    assert abs(peak_hz(tmp_path / "b.wav")[0] - 440) < 4.4
+    assert wrong_sent > 20 and a.stats.dropped >= 20  # the stranger's packets fail authentication

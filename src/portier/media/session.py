@@ -68,6 +68,36 @@ class StreamConfig:
     receives: bool = True
     inband_dtmf: bool = False
     """Listen for DTMF tones in the decoded audio (DTMF Type In-band, or AUTO without telephone-event)."""
+    srtp: SrtpKeys | None = None
+
+
+@dataclass(frozen=True)
+class SrtpKeys:
+    """SDES (RFC 4568) outcome: the suite, our master key+salt (30 bytes) and the peer's."""
+
+    suite: str
+    send_key: bytes
+    receive_key: bytes
+
+
+class _Srtp:
+    """RFC 3711 protection with libsrtp (pylibsrtp): one session each way, any SSRC."""
+
+    def __init__(self, keys: SrtpKeys) -> None:
+        import pylibsrtp
+
+        profile = (
+            pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_32
+            if keys.suite.endswith("_32")
+            else pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80
+        )
+        self.error = pylibsrtp.Error
+        self.tx = pylibsrtp.Session(
+            pylibsrtp.Policy(keys.send_key, pylibsrtp.Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+        )
+        self.rx = pylibsrtp.Session(
+            pylibsrtp.Policy(keys.receive_key, pylibsrtp.Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
+        )
 
 
 @dataclass
@@ -143,6 +173,7 @@ class RtpStream:
         self._remote_ticks = self.ticks
         self._remote_samples = self.samples
         rate = self.encoder.info.sample_rate
+        self._srtp = _Srtp(config.srtp) if config.srtp is not None else None
         self._detector = DtmfDetector(rate) if config.inband_dtmf and rate in (8000, 16000) else None
         self._tones: Samples = np.zeros(0, dtype=np.int16)
 
@@ -173,7 +204,7 @@ class RtpStream:
         if self._rtcp is not None and self._rtcp.transport is not None:
             with contextlib.suppress(OSError):
                 self._rtcp.transport.sendto(
-                    serialize_compound(make_bye(self.ssrc, "call ended")), self._rtcp_remote()
+                    self._rtcp_out(serialize_compound(make_bye(self.ssrc, "call ended"))), self._rtcp_remote()
                 )
         for endpoint in (self._rtp, self._rtcp):
             if endpoint is not None and endpoint.transport is not None:
@@ -263,6 +294,8 @@ class RtpStream:
 
     def _send_packet(self, data: bytes) -> None:
         if self._rtp is not None and self._rtp.transport is not None:
+            if self._srtp is not None:
+                data = bytes(self._srtp.tx.protect(data))
             self._rtp.transport.sendto(data, self.remote)
             self.stats.sent += 1
 
@@ -330,6 +363,12 @@ class RtpStream:
     # --- receiving --------------------------------------------------------------------------------
 
     def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._srtp is not None:
+            try:
+                data = bytes(self._srtp.rx.unprotect(data))
+            except self._srtp.error:  # forged, replayed or not ours: dropped, counted
+                self.stats.dropped += 1
+                return
         try:
             packet = RtpPacket.parse(data)
         except RtpError:
@@ -352,6 +391,11 @@ class RtpStream:
                 self.on_dtmf(digit, "rfc4733")
 
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._srtp is not None:
+            try:
+                data = bytes(self._srtp.rx.unprotect_rtcp(data))
+            except self._srtp.error:
+                return
         try:
             packets = parse_compound(data)
         except RtcpError:
@@ -360,6 +404,9 @@ class RtpStream:
         for packet in packets:
             if isinstance(packet, SenderReport) and packet.ssrc in self._sources:
                 self._sources[packet.ssrc].note_sender_report(packet, now)
+
+    def _rtcp_out(self, data: bytes) -> bytes:
+        return bytes(self._srtp.tx.protect_rtcp(data)) if self._srtp is not None else data
 
     def _rtcp_remote(self) -> tuple[str, int]:
         return self.remote[0], self.config.remote_rtcp_port or self.remote[1] + 1
@@ -378,7 +425,7 @@ class RtpStream:
             sources=list(self._sources.values()),
         )
         with contextlib.suppress(OSError):
-            self._rtcp.transport.sendto(serialize_compound(report), self._rtcp_remote())
+            self._rtcp.transport.sendto(self._rtcp_out(serialize_compound(report)), self._rtcp_remote())
         self._rtcp_timer = loop.call_later(RTCP_INTERVAL, self._send_rtcp)
 
 

@@ -21,7 +21,7 @@ from portier.events import Event
 from portier.media.audio import AudioSpec
 from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_info
 from portier.media.ports import PortsExhausted, RtpPorts
-from portier.media.session import RtpStream, StreamConfig
+from portier.media.session import RtpStream, SrtpKeys, StreamConfig
 from portier.phone.call import Call, CallState, respond_to
 from portier.phone.intercom import intercom_delay
 from portier.phone.media_policy import codec_options, media_policy
@@ -35,6 +35,7 @@ from portier.sip.ids import new_call_id, new_tag
 from portier.sip.message import SipRequest, SipResponse
 from portier.sip.nameaddr import parse_name_addr
 from portier.sip.offer_answer import (
+    SRTP_SUITES,
     NegotiatedMedia,
     Rejected,
     accept_answer,
@@ -267,7 +268,7 @@ class CallManager:
         assert isinstance(offer, SessionDescription)
         session_id = secrets.randbits(31)
         call.sdp_session = call.sdp_version = session_id
-        result = make_answer(offer, policy, session_id=session_id, version=session_id)
+        result = make_answer(offer, policy, session_id=session_id, version=session_id, crypto_keys=_keys())
         if isinstance(result, Rejected):
             await call.finish(result.reason)
             return respond_to(
@@ -326,6 +327,9 @@ class CallManager:
             sends=chosen.sends,
             receives=chosen.receives,
             inband_dtmf=self._inband(call, chosen),
+            srtp=SrtpKeys(chosen.crypto.suite, chosen.crypto.local_key, chosen.crypto.remote_key)
+            if chosen.crypto is not None
+            else None,
         )
         from portier.media.codecs import codec_info
 
@@ -606,7 +610,7 @@ class CallManager:
         )
         session_id = secrets.randbits(31)
         call.sdp_session = call.sdp_version = session_id
-        offer = make_offer(policy, session_id=session_id, version=session_id)
+        offer = make_offer(policy, session_id=session_id, version=session_id, crypto_keys=_keys())
         from_ = parse_name_addr(f"<{from_uri}>;tag={new_tag()}", "From")
         to = parse_name_addr(f"<{uri}>", "To")
         account = (
@@ -684,3 +688,8 @@ async def _after(seconds: float) -> object:
 async def _hangup_after(call: Call, seconds: float) -> None:
     await asyncio.sleep(seconds)
     await call.hangup("talking duration limit")
+
+
+def _keys() -> dict[str, bytes]:
+    """Fresh SDES master keys (16-byte key + 14-byte salt) per suite, used only if SRTP is agreed."""
+    return {suite: secrets.token_bytes(30) for suite in SRTP_SUITES}
