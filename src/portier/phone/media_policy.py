@@ -8,7 +8,7 @@ Payload types: the RFC 3551 static ones, the Media page's for opus and DTMF, fix
 from __future__ import annotations
 
 from portier.media.codecs import available, codec_info
-from portier.settings.intercom_media import Media, OpusSampleRate
+from portier.settings.intercom_media import G726Packing, Media, OpusSampleRate
 from portier.settings.sip_line import SipLine
 from portier.sip.offer_answer import CodecSpec, MediaPolicy
 
@@ -18,7 +18,11 @@ DYNAMIC_PAYLOAD_TYPES = {"G726-16": 112, "G726-24": 113, "G726-32": 114, "G726-4
 def codec_options(media: Media) -> dict[str, dict[str, object]]:
     """Encoder/decoder options the Media page sets (keyed by lower-case codec name)."""
     rate = 16000 if media.opus_sample_rate == OpusSampleRate.WB_16K else 8000
-    return {"opus": {"sample_rate": rate}}
+    packing = "aal2" if media.g726_packing == G726Packing.AAL2 else "rfc3551"
+    options: dict[str, dict[str, object]] = {"opus": {"sample_rate": rate}}
+    for bits in (16, 24, 32, 40):
+        options[f"g726-{bits}"] = {"packing": packing}
+    return options
 
 
 def codec_specs(names: list[str], media: Media) -> tuple[CodecSpec, ...]:

@@ -151,7 +151,10 @@ class SipService:
         line = Line(config, agent, self.device.bus.publish)
         self.lines[number] = line
         if self.calls is not None and config.servers:
-            domain = config.server_name or config.servers[0].host
+            first = config.servers[0]
+            domain = config.server_name or first.host
+            if not config.server_name and config.request_with_port:  # "Request With Port", as REGISTER does
+                domain = f"{domain}:{first.port}"
             self.calls.lines[number] = LineInfo(number, line_settings, agent, line.destination, domain)
         await line.start()
 

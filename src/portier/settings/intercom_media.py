@@ -13,6 +13,13 @@ class OpusSampleRate(IntEnum):
     WB_16K = 1
 
 
+class G726Packing(IntEnum):
+    """Bit order of G.726 code words in RTP: RFC 3551 4.5.4, or the AAL2 order (ITU-T I.366.2)."""
+
+    RFC3551 = 0
+    AAL2 = 1
+
+
 class IlbcPayloadLength(IntEnum):
     """iLBC frame length; the value is the length in ms."""
 
@@ -95,6 +102,9 @@ class Media(Page):
                                      help="RTP payload type of RFC 2833 DTMF events.", ge=96, le=127)
     opus_payload_type: int = setting(107, key="Opus Payload Type", label="Opus payload type",
                                      help="RTP payload type offered for Opus.", ge=96, le=127)
+    g726_packing: G726Packing = setting(G726Packing.RFC3551, key="G726 Packing", label="G.726 bit order",
+                                        help="RFC3551 is the standard; AAL2 is what baresip, linphone and "
+                                             "older Asterisk send under the same G726-32 name.")
     opus_sample_rate: OpusSampleRate = setting(OpusSampleRate.NB_8K, key="Opus Sample  Rate",
                                                label="OPUS Sample Rate",
                                                help="Opus bandwidth: narrowband 8 kHz or wideband 16 kHz.")
