@@ -17,6 +17,7 @@ from enum import StrEnum
 from portier.events import CallStateChanged, DtmfReceived, Event
 from portier.media.ports import RtpPorts
 from portier.media.session import RtpStream
+from portier.phone.session_timer import SessionTimer
 from portier.sip.agent import RequestFailed, UserAgent
 from portier.sip.dialog import Dialog, DialogState
 from portier.sip.message import Header, SipRequest, SipResponse
@@ -62,6 +63,8 @@ class Call:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    refreshed: asyncio.Event = field(default_factory=asyncio.Event)
+    timer: SessionTimer | None = None
     reason: str = ""
     sdp_session: int = 0
     sdp_version: int = 0

@@ -25,6 +25,7 @@ from portier.media.session import RtpStream, SrtpKeys, StreamConfig
 from portier.phone.call import Call, CallState, respond_to
 from portier.phone.intercom import intercom_delay
 from portier.phone.media_policy import codec_options, media_policy
+from portier.phone.session_timer import TooSmall, from_answer, negotiate_as_uas, offer_headers
 from portier.settings.choices import DtmfInfoMode, DtmfMode
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
@@ -45,7 +46,7 @@ from portier.sip.offer_answer import (
     resume_offer,
 )
 from portier.sip.request import make_uac_request
-from portier.sip.sdp import SdpError
+from portier.sip.sdp import SdpError, SessionDescription
 from portier.sip.sdp import parse as parse_sdp
 from portier.sip.timers import TimerConfig
 from portier.sip.transport import Endpoint
@@ -99,6 +100,7 @@ class CallManager:
             agent.on("BYE", self._on_bye),
             agent.on("CANCEL", self._on_cancel),
             agent.on("INFO", self._on_info),
+            agent.on("UPDATE", self._on_update),
         ]
         self._agents.append((agent, removers))
 
@@ -205,6 +207,19 @@ class CallManager:
                 user_agent=self.user_agent,
                 extra=(("Warning", '399 portier "an INVITE without an SDP offer is not supported"'),),
             )
+        line_timer = line.settings.session_timer if line else False
+        line_interval = line.settings.session_timeout if line else 1800
+        timer = negotiate_as_uas(request, line_timer, line_interval)
+        if isinstance(timer, TooSmall):
+            return respond_to(
+                request,
+                422,
+                "Session Interval Too Small",
+                to_tag=tag,
+                user_agent=self.user_agent,
+                extra=(("Min-SE", str(timer.min_se)),),
+            )
+        call.timer = timer
         self.calls[call.call_id] = call
         assert incoming.key is not None
         agent.respond(
@@ -293,11 +308,14 @@ class CallManager:
             contact=call.contact,
             user_agent=self.user_agent,
             body=result.sdp.encode(),
+            extra=call.timer.headers() if call.timer else (),
         )
         call.dialog = Dialog.as_uas(request, tag)
         call.dialog.send_response(ok)
         call.set_state(CallState.TALKING)
         self._limit_talking(call)
+        if call.timer is not None:
+            call.spawn(self._run_session_timer(call, call.timer.we_refresh(we_are_uas=True)))
         call.answer_sdp = result.sdp
         call.offer_sdp = offer
         assert incoming.key is not None
@@ -399,8 +417,10 @@ class CallManager:
             contact=call.contact,
             user_agent=self.user_agent,
             body=result.sdp.encode(),
+            extra=call.timer.headers() if call.timer else (),
         )
         call.dialog.send_response(ok)
+        call.refreshed.set()
         return ok
 
     async def hold(self, call_id: str | None = None, *, resume: bool = False) -> None:
@@ -413,7 +433,14 @@ class CallManager:
         line = self.lines.get(call.line)
         inactive = bool(line and line.settings.inactive_hold)
         offer = resume_offer(previous) if resume else hold_offer(previous, inactive=inactive)
+        await self._reoffer(call, offer)
+        call.set_state(CallState.TALKING if resume else CallState.HELD)
+
+    async def _reoffer(self, call: Call, offer: SessionDescription) -> None:
+        """A re-INVITE with ``offer`` (hold, resume, session refresh); the stream follows the answer."""
+        assert call.dialog is not None
         via = call.agent.make_via(call.destination)
+        extra = call.timer.headers()[:1] if call.timer else ()
         invite, _ = call.dialog.create_request(
             "INVITE",
             via=via,
@@ -421,10 +448,12 @@ class CallManager:
             body=offer.encode(),
             content_type="application/sdp",
             user_agent=self.user_agent,
+            headers=extra,
         )
         result = await call.agent.request(invite, call.destination)
         if isinstance(result, RequestFailed) or not 200 <= result.status < 300:
             raise ValueError(f"the re-INVITE was refused: {result}")
+        call.dialog.receive_response(result)
         ack, _ = call.dialog.create_request(
             "ACK",
             via=call.agent.make_via(call.destination),
@@ -444,7 +473,58 @@ class CallManager:
                 chosen.remote_address, chosen.remote_port, sends=chosen.sends, receives=chosen.receives
             )
         call.answer_sdp, call.offer_sdp = None, offer
-        call.set_state(CallState.TALKING if resume else CallState.HELD)
+
+    async def _run_session_timer(self, call: Call, we_refresh: bool) -> None:
+        """RFC 4028 §10: refresh at half the interval, or end the call when the peer's refresh is late."""
+        timer = call.timer
+        assert timer is not None
+        while not call.ended.is_set():
+            if we_refresh:
+                await asyncio.sleep(timer.interval / 2)
+                previous = call.answer_sdp or call.offer_sdp
+                if previous is None or call.ended.is_set():
+                    return
+                direction = previous.direction_of(previous.media[0]) if previous.media else "sendrecv"
+                try:
+                    await self._reoffer(call, resume_offer(previous, direction=direction))
+                except ValueError as exc:
+                    await call.hangup(f"session refresh failed: {exc}")
+                    return
+                continue
+            call.refreshed.clear()
+            try:
+                await asyncio.wait_for(call.refreshed.wait(), timer.deadline())
+            except TimeoutError:
+                await call.hangup("session timer expired")
+                return
+
+    def _on_update(self, incoming: IncomingRequest) -> SipResponse:
+        """UPDATE without a body refreshes the session (RFC 3311, RFC 4028); with one it is refused."""
+        request = incoming.request
+        call = self._call_of(request)
+        if call is None or call.dialog is None:
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
+        tag = call.dialog.local_tag
+        rejection = call.dialog.receive_request(request)
+        if rejection is not None:
+            return respond_to(request, rejection.status, rejection.reason, to_tag=tag)
+        if request.body:
+            return respond_to(
+                request,
+                488,
+                "Not Acceptable Here",
+                to_tag=tag,
+                extra=(("Warning", '399 portier "offers in UPDATE are not supported"'),),
+            )
+        call.refreshed.set()
+        return respond_to(
+            request,
+            200,
+            "OK",
+            to_tag=tag,
+            user_agent=self.user_agent,
+            extra=call.timer.headers() if call.timer else (),
+        )
 
     def _limit_talking(self, call: Call) -> None:
         """ "Limit Talking Duration": a door call cannot be left open for ever."""
@@ -620,6 +700,9 @@ class CallManager:
         )
         auth = DigestSession(account)
         credentials: tuple[tuple[str, str], ...] = ()
+        timer_headers = offer_headers(
+            info.settings.session_timer if info else False, info.settings.session_timeout if info else 1800
+        )
         cseq = 1
         while True:
             request = make_uac_request(
@@ -631,7 +714,7 @@ class CallManager:
                 cseq=cseq,
                 via=agent.make_via(call.destination),
                 contact=call.contact,
-                headers=credentials,
+                headers=credentials + timer_headers,
                 body=offer.encode(),
                 content_type="application/sdp",
                 user_agent=self.user_agent,
@@ -678,6 +761,9 @@ class CallManager:
         call.set_state(CallState.TALKING)
         call.offer_sdp = offer
         self._limit_talking(call)
+        call.timer = from_answer(result)
+        if call.timer is not None:
+            call.spawn(self._run_session_timer(call, call.timer.we_refresh(we_are_uas=False)))
 
 
 async def _after(seconds: float) -> object:
