@@ -61,6 +61,7 @@ class Call:
     invite_key: TxKey | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    rejected: asyncio.Event = field(default_factory=asyncio.Event)
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     refreshed: asyncio.Event = field(default_factory=asyncio.Event)

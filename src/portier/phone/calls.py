@@ -54,6 +54,8 @@ from portier.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
+_REASONS = {480: "Temporarily Unavailable", 486: "Busy Here", 600: "Busy Everywhere", 603: "Decline"}
+
 
 @dataclass(frozen=True)
 class LineInfo:
@@ -121,6 +123,14 @@ class CallManager:
         call.answered.set()
         return True
 
+    def reject(self, call_id: str | None = None) -> bool:
+        """Refuse a ringing call with the Reject Response Code (603 by default)."""
+        call = self._pick(call_id, CallState.RINGING)
+        if call is None:
+            return False
+        call.rejected.set()
+        return True
+
     async def hangup(self, call_id: str | None = None) -> bool:
         call = self._pick(call_id, None)
         if call is None:
@@ -166,6 +176,12 @@ class CallManager:
                 extra=(("Warning", '399 portier "IP calls are not allowed"'),),
             )
         tag = new_tag()
+        busy = any(c.state is not CallState.ENDED for c in self.calls.values())
+        if busy and not features.call_waiting:  # one call at a time: the Busy Response Code
+            code = settings.intercom.features.response_codes.busy
+            return respond_to(
+                request, code, _REASONS.get(code, "Busy Here"), to_tag=tag, user_agent=self.user_agent
+            )
         host = agent.local_ip(incoming.source.host)
         port = agent.transport.local(incoming.local.transport).port
         contact = (
@@ -236,6 +252,12 @@ class CallManager:
             auto, delay = True, asked
         timeout = float(features.no_answer_hangup_timeout)
         outcome = await self._ring(call, delay if auto else None, timeout)
+        if outcome == "reject":
+            code = settings.intercom.features.response_codes.reject
+            await call.finish("rejected")
+            return respond_to(
+                request, code, _REASONS.get(code, "Declined"), to_tag=tag, user_agent=self.user_agent
+            )
         if outcome != "answer":
             status, reason = (
                 (487, "Request Terminated") if outcome == "cancel" else (480, "Temporarily Unavailable")
@@ -248,6 +270,7 @@ class CallManager:
         waits: dict[asyncio.Future[object], str] = {
             asyncio.ensure_future(call.answered.wait()): "answer",
             asyncio.ensure_future(call.cancelled.wait()): "cancel",
+            asyncio.ensure_future(call.rejected.wait()): "reject",
         }
         if answer_after is not None:
             waits[asyncio.ensure_future(_after(answer_after))] = "answer"
@@ -257,6 +280,8 @@ class CallManager:
             task.cancel()
         if call.cancelled.is_set():
             return "cancel"
+        if call.rejected.is_set():
+            return "reject"
         return waits[next(iter(done))]
 
     async def _accept(
