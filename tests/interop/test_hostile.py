@@ -232,8 +232,8 @@ def test_svwar_register_scan_meets_405(rig: Rig) -> None:
 
 def test_svwar_invite_scan_is_answered_and_hung_up(rig: Rig) -> None:
     # Direct IP calls are answered automatically on the manual's defaults (P2P Auto Answer on, delay 0),
-    # so svwar's INVITEs (with an SDP offer) get 200 and a BYE, or 487 to its CANCEL; every call must end and the
-    # device keep serving. svwar calls some answers "weird" and exits non-zero: its business, not ours.
+    # so svwar's INVITEs (with an SDP offer) get 200 and a BYE, or 487 to its CANCEL; every call must end
+    # and the device keep serving. svwar calls some answers "weird" and exits non-zero: its business.
     result = run_tool(rig, "sipvicious_svwar", "-vv", "-e100-130", "-m", "INVITE", tool_ok=False)
     # svwar CANCELs on the 180; whether the 200 (auto answer, delay 0) or the 487 wins is a race.
     answered = "sending a BYE to the 200 OK for the INVITE" in result.stderr
