@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _peers import LOOPBACK, PeerMissing, free_port, machine, options_answer, require, stop
+from _peers import LOOPBACK, PeerMissing, free_port, launch_baresip, machine, options_answer, require, stop
 
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "options_uac.xml"
 RATES = (100, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000)
@@ -177,24 +177,6 @@ def launch_portier(workdir: Path, port: int, lifetime: float) -> subprocess.Pope
     if "--sip-host" in usage:
         command += ["--sip-host", LOOPBACK]
     with (workdir / "portier.log").open("wb") as log:
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-
-
-def launch_baresip(workdir: Path, port: int, lifetime: float) -> subprocess.Popen[bytes]:
-    """baresip in the foreground with a throwaway config: one account that never registers, no UI."""
-    home = workdir / "baresip"
-    home.mkdir()
-    (home / "config").write_text(
-        "poll_method\tepoll\n"
-        f"sip_listen\t{LOOPBACK}:{port}\n"
-        f"net_interface\t{LOOPBACK}\n"
-        "module_path\t/usr/lib/baresip/modules\n"
-        "module\tg711.so\n"
-        "module_app\taccount.so\n"
-    )
-    (home / "accounts").write_text(f"<sip:bench@{LOOPBACK}>;regint=0\n")
-    command = [require("baresip"), "-f", str(home), "-t", f"{lifetime:.0f}"]
-    with (workdir / "baresip.log").open("wb") as log:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
 

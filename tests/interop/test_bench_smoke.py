@@ -89,3 +89,85 @@ def test_options_load_without_sipp_fails_with_the_install_command(
     monkeypatch.setenv("PATH", str(tmp_path))
     assert bench.main(["--quick"]) == 2
     assert "sipp is not installed" in capsys.readouterr().err
+
+
+def _require_peers(*binaries: str) -> None:
+    """Raise PeerMissing (with the apt-get line) for a missing peer: a failure, never a skip."""
+    peers = sys.modules["_peers"]
+    for binary in binaries:
+        peers.require(binary)
+
+
+@pytest.mark.interop
+def test_rtp_pacing_quick_run_times_both_uas_packets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("rtp_pacing", monkeypatch)
+    _require_peers("sipp", "baresip", "taskset")
+    code = bench.main(["--quick"])
+    out = capsys.readouterr().out
+    assert code == 0, f"a UA was not measured:\n{out}"
+    rows = [line.split() for line in out.splitlines() if line.startswith(("portier 0", "baresip 1"))]
+    assert len(rows) == 2, out
+    for row in rows:
+        assert int(row[2]) >= 80 and float(row[4]) > 15, f"too few packets or a wrong interval: {row}"
+    assert "goal p99 <= 1 ms: portier p99 " in out
+
+
+@pytest.mark.interop
+def test_call_cpu_quick_run_carries_media_both_ways(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("call_cpu", monkeypatch)
+    _require_peers("sipp", "baresip")
+    code = bench.main(["--quick"])
+    out = capsys.readouterr().out
+    assert code == 0, f"a call failed:\n{out}"
+    rows = [line.split() for line in out.splitlines() if line.startswith(("portier 0", "baresip 1"))]
+    assert sorted((row[0], row[2]) for row in rows) == [
+        ("baresip", "G.711"), ("baresip", "opus"), ("portier", "G.711"), ("portier", "opus")
+    ], out
+    for row in rows:
+        assert float(row[-2]) > 40 and float(row[-1]) > 40, f"media did not flow both ways: {row}"
+    assert "goal G.711 <= 2 % of one core: portier " in out
+    assert "goal opus <= 4 % of one core: portier " in out
+
+
+@pytest.mark.interop
+def test_answer_latency_quick_run_times_every_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("answer_latency", monkeypatch)
+    stamp = "-" * 47 + " 2026-11-26 09:07:21.{}\n"
+    log = (  # SIPp's -trace_msg log: the INVITE, a 180, the 200 1.877 ms later, a later BYE's 200
+        stamp.format("828483") + "UDP message sent (531 bytes):\n\nINVITE sip:b@127.0.0.1 SIP/2.0\n"
+        "Call-ID: 2-1@127.0.0.1\nCSeq: 1 INVITE\n\n"
+        + stamp.format("829328") + "UDP message received [336] bytes :\n\nSIP/2.0 180 Ringing\n"
+        "Call-ID: 2-1@127.0.0.1\nCSeq: 1 INVITE\n\n"
+        + stamp.format("830360") + "UDP message received [528] bytes :\n\nSIP/2.0 200 OK\n"
+        "Call-ID: 2-1@127.0.0.1\nCSeq: 1 INVITE\n\n"
+        + stamp.format("937033") + "UDP message received [296] bytes :\n\nSIP/2.0 200 OK\n"
+        "Call-ID: 2-1@127.0.0.1\nCSeq: 2 BYE\n\n"
+    )
+    assert bench.invite_to_ok(log) == pytest.approx([1.877])
+    _require_peers("sipp", "baresip")
+    code = bench.main(["--quick"])
+    out = capsys.readouterr().out
+    assert code == 0, f"calls failed:\n{out}"
+    for name in ("portier", "baresip"):
+        assert f"{name}: {bench.QUICK_CALLS} calls timed" in out
+    assert "median portier/baresip " in out
+
+
+@pytest.mark.interop
+def test_call_soak_quick_run_completes_every_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("call_soak", monkeypatch)
+    _require_peers("sipp", "baresip")
+    code = bench.main(["--quick"])
+    out = capsys.readouterr().out
+    assert code == 0, f"calls failed:\n{out}"
+    for name in ("portier", "baresip"):
+        assert f"  {name}: {bench.QUICK_CALLS} ok, 0 failed" in out
+    assert "goal 0 failed: portier 0 failed" in out

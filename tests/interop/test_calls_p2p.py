@@ -54,6 +54,7 @@ async def test_call_hold_resume_dtmf_and_hangup(tmp_path: Path) -> None:
         await a.calls.hangup()
         ended = await b.call_state("Ended")
         assert ended.reason == "remote hangup"
+        assert a.calls.calls == {} and b.calls.calls == {}  # ended calls are dropped, not kept for ever
     assert abs(peak_hz(a_rec) - 1000) < 10
     assert abs(peak_hz(b_rec) - 440) < 4.4
 

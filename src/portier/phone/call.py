@@ -73,6 +73,8 @@ class Call:
     answer_sdp: SessionDescription | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _published: CallState | None = None
+    forget: Callable[[str], None] = lambda call_id: None
+    """Called once the call has ended, so its owner drops it (a door station takes calls for years)."""
 
     def set_state(self, state: CallState, reason: str = "") -> None:
         if state is self._published and not reason:
@@ -138,6 +140,7 @@ class Call:
             return
         self.set_state(CallState.ENDED, reason)
         self.ended.set()
+        self.forget(self.call_id)
         if self.stream is not None:
             await self.stream.stop()
             self.stream = None

@@ -141,6 +141,9 @@ class CallManager:
         await call.hangup()
         return True
 
+    def _forget(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+
     def _pick(self, call_id: str | None, state: CallState | None) -> Call | None:
         live = [c for c in self.calls.values() if c.state is not CallState.ENDED]
         if call_id is not None:
@@ -202,6 +205,7 @@ class CallManager:
             contact=contact,
             destination=incoming.source,
             invite_key=incoming.key,
+            forget=self._forget,
         )
         try:
             offer = parse_sdp(request.body) if request.body else None
@@ -669,6 +673,7 @@ class CallManager:
             contact=contact,
             destination=destination,
             state=CallState.CALLING,
+            forget=self._forget,
         )
         self.calls[call_id] = call
         call.set_state(CallState.CALLING)
