@@ -6,6 +6,7 @@ their import root) and must not depend on the test tree; the messages are the sa
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import math
 import os
@@ -500,6 +501,30 @@ class Ua:
 
 
 UA_NAMES = ("portier", "baresip")
+
+
+def add_targets(parser: argparse.ArgumentParser) -> None:
+    """The ``--targets`` option every side-by-side benchmark takes."""
+    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(UA_NAMES),
+                        help="comma-separated UAs: portier,baresip (default both)")
+
+
+def check_targets(parser: argparse.ArgumentParser, targets: list[str]) -> None:
+    unknown = [t for t in targets if t not in UA_NAMES]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(UA_NAMES)}")
+
+
+def require_tools(script: str, targets: list[str], *extra: str) -> str | None:
+    """sipp's path once every tool the run needs is here; else print the apt-get line and None."""
+    try:
+        sipp = require("sipp")
+        for binary in ("timeout", *extra, *(["baresip"] if "baresip" in targets else [])):
+            require(binary)
+    except PeerMissing as exc:
+        print(f"{script}: {exc}", file=sys.stderr)
+        return None
+    return sipp
 READY_TIMEOUT = 20.0
 
 

@@ -33,13 +33,13 @@ from datetime import datetime
 from pathlib import Path
 
 from _peers import (
-    UA_NAMES,
-    PeerMissing,
     RtpPeer,
     UaTrouble,
+    add_targets,
+    check_targets,
     log_tail,
     machine,
-    require,
+    require_tools,
     running_ua,
     sipp_version,
     start_sipp,
@@ -165,20 +165,13 @@ def report(results: list[Latency], troubles: list[str], calls: int, sipp: str, h
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=200, help="calls per UA (default 200)")
-    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(UA_NAMES),
-                        help="comma-separated UAs: portier,baresip (default both)")
+    add_targets(parser)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_CALLS} calls per UA: proves it runs")
     args = parser.parse_args(argv)
     calls = QUICK_CALLS if args.quick else args.calls
-    unknown = [t for t in args.targets if t not in UA_NAMES]
-    if unknown:
-        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(UA_NAMES)}")
-    try:
-        sipp = require("sipp")
-        for binary in ("timeout", *(["baresip"] if "baresip" in args.targets else [])):
-            require(binary)
-    except PeerMissing as exc:
-        print(f"answer_latency: {exc}", file=sys.stderr)
+    check_targets(parser, args.targets)
+    sipp = require_tools("answer_latency", args.targets)
+    if sipp is None:
         return 2
     host = machine()
     version = sipp_version(sipp)

@@ -33,15 +33,15 @@ from pathlib import Path
 
 import numpy as np
 from _peers import (
-    UA_NAMES,
-    PeerMissing,
     RtpPeer,
     Ua,
     UaTrouble,
+    add_targets,
+    check_targets,
     cpu_seconds,
     log_tail,
     machine,
-    require,
+    require_tools,
     running_ua,
     sipp_version,
     start_sipp,
@@ -179,20 +179,13 @@ def report(costs: list[Cost], troubles: list[str], seconds: float, host: str) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=20.0, help="idle and in-call window (default 20)")
-    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(UA_NAMES),
-                        help="comma-separated UAs: portier,baresip (default both)")
+    add_targets(parser)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:g} s windows: proves it runs")
     args = parser.parse_args(argv)
     seconds = QUICK_SECONDS if args.quick else args.seconds
-    unknown = [t for t in args.targets if t not in UA_NAMES]
-    if unknown:
-        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(UA_NAMES)}")
-    try:
-        sipp = require("sipp")
-        for binary in ("timeout", *(["baresip"] if "baresip" in args.targets else [])):
-            require(binary)
-    except PeerMissing as exc:
-        print(f"call_cpu: {exc}", file=sys.stderr)
+    check_targets(parser, args.targets)
+    sipp = require_tools("call_cpu", args.targets)
+    if sipp is None:
         return 2
     host = machine()
     print(f"call_cpu: {sipp_version(sipp)}", flush=True)

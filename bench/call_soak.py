@@ -35,14 +35,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from _peers import (
-    UA_NAMES,
     PeerMissing,
     Ua,
     UaTrouble,
+    add_targets,
+    check_targets,
     log_tail,
     machine,
     pcap_dir,
-    require,
+    require_tools,
     rss_kib,
     running_ua,
     sipp_version,
@@ -201,22 +202,15 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=300, help="calls per UA (default 300)")
-    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(UA_NAMES),
-                        help="comma-separated UAs: portier,baresip (default both)")
+    add_targets(parser)
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_CALLS} calls per UA, {QUICK_SETTLE:g} s settle: proves it runs")
     args = parser.parse_args(argv)
     calls = QUICK_CALLS if args.quick else args.calls
     settle = QUICK_SETTLE if args.quick else SETTLE
-    unknown = [t for t in args.targets if t not in UA_NAMES]
-    if unknown:
-        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(UA_NAMES)}")
-    try:
-        sipp = require("sipp")
-        for binary in ("timeout", *(["baresip"] if "baresip" in args.targets else [])):
-            require(binary)
-    except PeerMissing as exc:
-        print(f"call_soak: {exc}", file=sys.stderr)
+    check_targets(parser, args.targets)
+    sipp = require_tools("call_soak", args.targets)
+    if sipp is None:
         return 2
     host = machine()
     version = sipp_version(sipp)

@@ -34,17 +34,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from _peers import (
-    UA_NAMES,
-    PeerMissing,
     RtpPeer,
     UaTrouble,
+    add_targets,
     busy_loop,
+    check_targets,
     cpu_seconds,
     cpu_ticks,
     default_core,
     log_tail,
     machine,
-    require,
+    require_tools,
     running_ua,
     sipp_version,
     start_sipp,
@@ -223,20 +223,13 @@ def report(results: list[Pacing], troubles: list[str], seconds: float, cores: st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=60.0, help="measured time per UA (default 60)")
-    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(UA_NAMES),
-                        help="comma-separated UAs: portier,baresip (default both)")
+    add_targets(parser)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:g} s per UA: proves it runs")
     args = parser.parse_args(argv)
     seconds = QUICK_SECONDS if args.quick else args.seconds
-    unknown = [t for t in args.targets if t not in UA_NAMES]
-    if unknown:
-        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(UA_NAMES)}")
-    try:
-        sipp = require("sipp")
-        for binary in ("timeout", "taskset", *(["baresip"] if "baresip" in args.targets else [])):
-            require(binary)
-    except PeerMissing as exc:
-        print(f"rtp_pacing: {exc}", file=sys.stderr)
+    check_targets(parser, args.targets)
+    sipp = require_tools("rtp_pacing", args.targets, "taskset")
+    if sipp is None:
         return 2
     host = machine()
     allowed = os.sched_getaffinity(0)
