@@ -20,10 +20,11 @@ from portier.media.session import RtpStream
 from portier.phone.session_timer import SessionTimer
 from portier.sip.agent import RequestFailed, UserAgent
 from portier.sip.dialog import Dialog, DialogState
-from portier.sip.message import Header, SipRequest, SipResponse
+from portier.sip.message import SipRequest, SipResponse
 from portier.sip.sdp import SessionDescription
 from portier.sip.transaction import TxKey
 from portier.sip.transport import Endpoint
+from portier.sip.uas import respond
 
 log = logging.getLogger(__name__)
 
@@ -169,22 +170,15 @@ def respond_to(
     content_type: str | None = None,
     extra: tuple[tuple[str, str], ...] = (),
 ) -> SipResponse:
-    """A response with the §8.2.6.2 copies, our To tag, and what the UAS core adds."""
-    headers: list[Header] = []
-    for header in request.headers:
-        if header.name in ("Via", "From", "Call-ID", "CSeq", "Record-Route"):
-            if header.name == "Record-Route" and not 100 < status < 300:
-                continue
-            headers.append(Header(header.name, header.value))
-        elif header.name == "To":
-            value = header.value if request.to().tag or status == 100 else f"{header.value};tag={to_tag}"
-            headers.append(Header("To", value))
-    if contact and status < 300 and status != 100:
-        headers.append(Header("Contact", contact))
-    if user_agent:
-        headers.append(Header("Server", user_agent))
-    headers += [Header(name, value) for name, value in extra]
-    if body:
-        headers.append(Header("Content-Type", content_type or "application/sdp"))
-    headers.append(Header("Content-Length", str(len(body))))
-    return SipResponse(status=status, reason=reason, headers=headers, body=body, version=request.version)
+    """A response of a call, built by the UAS core (``sip.uas.respond``) with the call's tag."""
+    return respond(
+        request,
+        status,
+        reason,
+        to_tag=to_tag,
+        contact=contact,
+        server=user_agent,
+        body=body,
+        content_type=content_type,
+        extra=extra,
+    )

@@ -36,7 +36,7 @@ from portier.sip.transaction import (
     TxKey,
 )
 from portier.sip.transport import Endpoint, Inbound, Malformed, SipTransport, TransportConfig, TransportError
-from portier.sip.uas import Capabilities, answer_options, reject, stateless_error
+from portier.sip.uas import Capabilities, answer_options, reject, respond, stateless_error
 from portier.sip.validate import SUPPORTED_METHODS, Rejection, UasPolicy, check_request, check_response
 from portier.sip.via import Via
 
@@ -104,6 +104,7 @@ class UserAgent:
         self.transport = SipTransport(config.transport, self._on_message, on_stun=self._on_stun)
         self.layer = TransactionLayer(config.timers)
         self._handlers: dict[str, Handler] = {}
+        self._policy: UasPolicy | None = None
         self._pending: dict[TxKey, _Pending] = {}
         self._reply_to: dict[TxKey, Endpoint] = {}
         self._stun: list[StunListener] = []
@@ -138,7 +139,13 @@ class UserAgent:
     def on(self, method: str, handler: Handler) -> Callable[[], None]:
         """Answer requests of ``method`` with ``handler``; returns the function that removes it."""
         self._handlers[method] = handler
-        return lambda: self._handlers.pop(method, None) and None
+        self._policy = None
+
+        def remove() -> None:
+            self._handlers.pop(method, None)
+            self._policy = None
+
+        return remove
 
     def on_stun(self, listener: StunListener) -> Callable[[], None]:
         self._stun.append(listener)
@@ -146,10 +153,12 @@ class UserAgent:
 
     def policy(self) -> UasPolicy:
         """Methods with a handler (plus what the agent answers itself) are allowed; the rest get 405."""
-        allowed = frozenset({"OPTIONS", "ACK", "CANCEL", *self._handlers})
-        return UasPolicy(
-            methods=SUPPORTED_METHODS, allowed=allowed, warn_agent=self.config.capabilities.user_agent
-        )
+        if self._policy is None:  # built once per change of handlers, not per request
+            allowed = frozenset({"OPTIONS", "ACK", "CANCEL", *self._handlers})
+            self._policy = UasPolicy(
+                methods=SUPPORTED_METHODS, allowed=allowed, warn_agent=self.config.capabilities.user_agent
+            )
+        return self._policy
 
     def local_ip(self, toward: str) -> str:
         """Our address as seen on the path to ``toward`` (the bound address when not a wildcard)."""
@@ -354,9 +363,9 @@ class UserAgent:
     def _cancel(self, key: TxKey, request: SipRequest, inbound: Inbound) -> None:
         target = self.layer.cancel_target(request)
         if target is None:
-            self.respond(key, _simple(request, 481, "Call/Transaction Does Not Exist", new_tag()))
+            self.respond(key, respond(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag()))
             return
-        self.respond(key, _simple(request, 200, "OK", new_tag()))
+        self.respond(key, respond(request, 200, "OK", to_tag=new_tag()))
         handler = self._handlers.get("CANCEL")
         if handler is not None:
             self._spawn(
@@ -379,7 +388,7 @@ class UserAgent:
         except Exception:
             log.exception("%s handler failed", incoming.request.method)
             if incoming.key is not None and incoming.request.method != "ACK":
-                return _simple(incoming.request, 500, "Server Internal Error", new_tag())
+                return respond(incoming.request, 500, "Server Internal Error", to_tag=new_tag())
             return None
 
     # --- plumbing ---------------------------------------------------------------------------------
@@ -425,20 +434,6 @@ def _unusable(request: SipRequest) -> str | None:
     except SipParseError as exc:
         return exc.message
     return None
-
-
-def _simple(request: SipRequest, status: int, reason: str, to_tag: str) -> SipResponse:
-    """A bodiless response with the §8.2.6.2 headers and our To tag when the request had none."""
-    headers: list[Header] = []
-    for header in request.headers:
-        if header.name in ("Via", "From", "Call-ID", "CSeq"):
-            headers.append(Header(header.name, header.value))
-        elif header.name == "To":
-            to = request.to()
-            value = header.value if to.tag or status == 100 else f"{header.value};tag={to_tag}"
-            headers.append(Header("To", value))
-    headers.append(Header("Content-Length", "0"))
-    return SipResponse(status=status, reason=reason, headers=headers, version=request.version)
 
 
 def _retransport(request: SipRequest, via: Via) -> SipRequest:

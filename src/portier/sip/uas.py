@@ -77,19 +77,47 @@ def _response(
     to_tag: str | None,
     extra: Iterable[tuple[str, str]] = (),
     server: str = "",
+    *,
+    contact: str | None = None,
 ) -> SipResponse:
-    """A response copying Via, From, To (+tag), Call-ID, CSeq (§8.2.6.2), then ``extra`` headers."""
+    """A response copying Via, From, To (+tag), Call-ID, CSeq (§8.2.6.2) and, on a 1xx/2xx that can
+    make a dialog, Record-Route (§12.1.1); then Contact, Server and ``extra`` headers."""
     tag = stateless_tag(request) if to_tag is None and status != 100 else to_tag
+    dialog = 100 < status < 300
     headers: list[Header] = []
     for h in request.headers:
-        if h.name in ("Via", "From", "Call-ID", "CSeq"):
+        if h.name in ("Via", "From", "Call-ID", "CSeq") or (dialog and h.name == "Record-Route"):
             headers.append(h)
         elif h.name == "To":
             headers.append(Header("To", _to_with_tag(h.value, tag)))
+    if contact and dialog:
+        headers.append(Header("Contact", contact))
     if server:
         headers.append(Header("Server", server))
     headers += [Header(canonical_name(n), v) for n, v in extra]
     return SipResponse(status=status, reason=reason, headers=headers, version="SIP/2.0")
+
+
+def respond(
+    request: SipRequest,
+    status: int,
+    reason: str,
+    *,
+    to_tag: str | None = None,
+    contact: str | None = None,
+    server: str = "",
+    body: bytes = b"",
+    content_type: str | None = None,
+    extra: Iterable[tuple[str, str]] = (),
+) -> SipResponse:
+    """A complete response of the UAS core: the §8.2.6.2 copies, our To tag (a stable hash of the
+    request when none is given), Contact on dialog-making responses, the body and Content-Length."""
+    response = _response(request, status, reason, to_tag, extra, server, contact=contact)
+    if body:
+        response.headers.append(Header("Content-Type", content_type or "application/sdp"))
+        response.body = body
+    response.headers.append(Header("Content-Length", str(len(body))))
+    return response
 
 
 def answer_options(
