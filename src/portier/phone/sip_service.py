@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from portier import MODEL, __version__
 from portier.media.audio import AudioSpec
+from portier.media.codecs import available
 from portier.media.ports import RtpPorts
 from portier.phone.calls import CallManager, LineInfo
 from portier.phone.line import Line, LineState
@@ -88,6 +89,7 @@ class SipService:
     async def start(self) -> None:
         settings = self.device.settings.current
         options = self.device.options
+        available()  # probe the codecs now, not while the first caller waits for the 200
         rtp = settings.network.ports.rtp
         self.calls = CallManager(
             lambda: self.device.settings.current,
