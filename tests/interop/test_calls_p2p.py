@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import wave
 from pathlib import Path
-
-import numpy as np
 
 from portier.phone.calls import CallManager
 from portier.settings.document import find
 from portier.settings.values import from_text
 
+from .audio_check import analyse
 from .device import running_device
 
 
 def peak_hz(directory: Path) -> float:
     (path,) = list(directory.glob("*.wav"))
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
-    active = samples[rate // 4 :]
-    spectrum = np.abs(np.fft.rfft(active * np.hanning(active.size)))
-    return float(np.argmax(spectrum) * rate / active.size)
+    return analyse(path).peak_hz
 
 
 async def test_call_hold_resume_dtmf_and_hangup(tmp_path: Path) -> None:

@@ -379,7 +379,9 @@ class RtpStream:
             self.remote = addr
         self._latched = True
         self.stats.received += 1
-        source = self._sources.setdefault(packet.ssrc, RemoteSource(packet.ssrc))
+        source = self._sources.get(packet.ssrc)
+        if source is None:  # not setdefault: that would build a RemoteSource for every packet
+            source = self._sources[packet.ssrc] = RemoteSource(packet.ssrc)
         now = self._loop.time() if self._loop else time.monotonic()
         source.tracker.update(packet.sequence, packet.timestamp, round(now * self.encoder.info.clock_rate))
         self._learn_packet_time(packet)
