@@ -127,6 +127,13 @@ class Device:
         self.services = []
         await self.bus.stop()
 
+    def service(self, name: str) -> Any:
+        """The running service called ``name`` (``sip``, ``door``...), for front-ends such as the web API."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise LookupError(f"no running service named {name!r}")
+
     async def apply_settings(self, values: Mapping[Leaf, Any]) -> list[Leaf]:
         """Validate, save atomically and hand the change to the services that watch it."""
         async with self._lock:

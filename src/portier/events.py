@@ -73,6 +73,50 @@ class DtmfReceived(Event):
 
 
 @dataclass(frozen=True)
+class MessageReceived(Event):
+    """A SIP MESSAGE (RFC 3428) with a text body arrived (relay trigger/reset texts listen to it)."""
+
+    line: int
+    """1 or 2 when it came over a SIP line's port, 0 when direct (P2P)."""
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ButtonChanged(Event):
+    """A call button (1-5) was pressed or released; ``long`` marks a long press (3 s)."""
+
+    button: int
+    pressed: bool
+    long: bool = False
+
+
+@dataclass(frozen=True)
+class RelayChanged(Event):
+    """A relay output (1-2) was triggered (``active``) or reset, and why (dtmf, http, sms, input, call...)."""
+
+    relay: int
+    active: bool
+    cause: str
+
+
+@dataclass(frozen=True)
+class InputChanged(Event):
+    """An alarm input (1-2) or the tamper switch (``input`` 0) changed; ``triggered`` per its level."""
+
+    input: int
+    triggered: bool
+
+
+@dataclass(frozen=True)
+class LedChanged(Event):
+    """An indicator's pattern: on, off, fast (flash), slow (flash)."""
+
+    led: str
+    pattern: str
+
+
+@dataclass(frozen=True)
 class ServiceFailed(Event):
     service: str
     reason: str
