@@ -89,7 +89,13 @@ def _sip_service(device: Device) -> Service:
     return SipService(device)
 
 
-SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service]
+def _call_log(device: Device) -> Service:
+    from .phone.call_log import CallLog
+
+    return CallLog(device)
+
+
+SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log]
 
 
 class Device:
