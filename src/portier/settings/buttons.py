@@ -107,6 +107,10 @@ class CallButton(Page):
                          help="What the button uses: a number, SIP account or IP address (MEMORY, PTT), "
                               "host:port of the multicast group (MULTICAST, MCAST_LISTENING), DTMF digits "
                               "(DTMF) or the URL (ACTION_URL).")
+    secondary: str = setting("", key="Fkey{n} Value2", label="Number 2",
+                             help="Second number of a MEMORY or PTT button: called when number 1 does not "
+                                  "answer in time (MAIN_SECONDARY) or at night (DAY_NIGHT); empty: only "
+                                  "number 1.")
     subtype: ButtonSubtype = _subtype(ButtonSubtype.NONE)
     line: ButtonLine = setting(ButtonLine.AUTO, key="Fkey{n} Line", label="Line",
                                help="SIP line the call goes out on; AUTO uses the first registered line.")
