@@ -95,7 +95,13 @@ def _call_log(device: Device) -> Service:
     return CallLog(device)
 
 
-SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log]
+def _action_url(device: Device) -> Service:
+    from .services.action_url import ActionUrlService
+
+    return ActionUrlService(device)
+
+
+SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log, _action_url]
 
 
 class Device:

@@ -1,0 +1,378 @@
+"""Action URL (manual 9.19) against a real HTTP server on 127.0.0.1 that records every request.
+
+The device runs with a URL per event that carries every variable; Kamailio registers line 1 (and
+refuses line 2's password), SIPp calls in (answered, then cancelled before an answer) and takes a
+call the device places, and the door events are published on the device's bus as the door service
+would. Each request's path names the event and its query is checked variable by variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from portier import MODEL, __version__
+from portier.certificates import make_self_signed
+from portier.device import Device, RuntimeOptions
+from portier.events import CallStateChanged, InputChanged, RelayChanged
+from portier.phone.sip_service import device_mac
+from portier.services.action_url import ActionUrlService
+from portier.services.action_url_vars import VARIABLES
+from portier.sip.tls import TlsSettings, server_context
+
+from .conftest import KamailioFactory, SippServerFactory
+from .device import RunningDevice, line_values, running_device
+from .sipp import SippResult, free_port, run_sipp, scenario
+
+HOST = "127.0.0.1"
+EVERY = "&".join(f"{name}=${name}" for name in VARIABLES)
+EVENTS = (
+    "boot_completed", "reg_on", "reg_off", "reg_failed", "incoming_call", "outgoing_call", "call_active",
+    "call_stop", "missed_call", "offhook", "onhook", "idle", "ringing", "talking", "output_triggered",
+    "output_reset", "input_triggered", "tamper_alarm", "dnd_on", "dnd_off",
+)  # fmt: skip
+DISPLAY = "Tür & Tor"
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str
+    headers: dict[str, str]
+
+    @property
+    def event(self) -> str:
+        return urlsplit(self.target).path.strip("/")
+
+    @property
+    def query(self) -> dict[str, str]:
+        parsed = parse_qs(urlsplit(self.target).query, keep_blank_values=True)
+        return {name: values[0] for name, values in parsed.items()}
+
+
+@dataclass
+class HttpRecorder:
+    """A small HTTP/1.1 server in the test's loop: answers 200 to everything and keeps each request.
+    With ``answer=False`` it reads requests and never answers (a server that hangs)."""
+
+    answer: bool = True
+    tls: ssl.SSLContext | None = None
+    requests: list[HttpRequest] = field(default_factory=list)
+    open_connections: int = 0
+    port: int = 0
+    _server: asyncio.Server | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __aenter__(self) -> HttpRecorder:
+        self._server = await asyncio.start_server(self._serve, HOST, 0, ssl=self.tls)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._server.wait_closed(), 5)
+
+    def url(self, path: str, query: str = EVERY) -> str:
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}/{path}?{query}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections += 1
+        try:
+            while True:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+                line, *fields = head.decode("latin-1").split("\r\n")
+                method, target, _ = line.split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (f.partition(":") for f in fields if f)
+                }
+                self.requests.append(HttpRequest(method, target, headers))
+                self._changed.set()
+                if not self.answer:
+                    await reader.read()  # until the client gives up and closes
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, OSError, TimeoutError):  # OSError: resets, TLS aborts
+            pass
+        finally:
+            self.open_connections -= 1
+            writer.close()
+
+    def of(self, event: str) -> list[HttpRequest]:
+        return [r for r in self.requests if r.event == event]
+
+    async def wait_for(
+        self, test: Callable[[list[HttpRequest]], bool], what: str, timeout: float = 10
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not test(self.requests):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                seen = "\n".join(r.target for r in self.requests)
+                raise AssertionError(f"no {what} within {timeout} s; requests so far:\n{seen}")
+            self._changed.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def wait_event(self, event: str, count: int = 1, timeout: float = 10) -> HttpRequest:
+        await self.wait_for(
+            lambda rs: sum(r.event == event for r in rs) >= count, f"{count}x {event}", timeout
+        )
+        return self.of(event)[count - 1]
+
+
+async def sipp_uac(
+    dut: RunningDevice, tmp_path: Path, name: str, user: str, hold_ms: int
+) -> tuple[SippResult, int]:
+    """Run UAC scenario ``name`` calling ``user`` at the device (in a thread); SIPp's port comes back
+    too, since it is in the From URI the device reports as ``$remote``."""
+    port = free_port("udp")
+    result = await asyncio.to_thread(
+        run_sipp,
+        scenario(name),
+        remote=f"{HOST}:{dut.sip_port}",
+        local_port=port,
+        extra=["-s", user, "-mp", str(free_port("udp")), "-d", str(hold_ms)],
+        timeout=15,
+        workdir=tmp_path / "sipp",
+    )
+    return result, port
+
+
+def device_values() -> dict[str, str]:
+    return {"mac": device_mac(), "ip": HOST, "model": MODEL, "firmware": __version__}
+
+
+def account(user: str, registrar: int, display: str = "") -> dict[str, str]:
+    url = f"sip:{user}@{HOST}:{registrar}"
+    return {
+        "active_url": url,
+        "active_user": user,
+        "active_host": HOST,
+        "local": url,
+        "display_local": display,
+    }
+
+
+NO_CALL = {"remote": "", "display_remote": "", "call_id": ""}
+
+
+def expect(request: HttpRequest, *parts: Mapping[str, str]) -> None:
+    expected = device_values()
+    for part in parts:
+        expected.update(part)
+    assert request.query == expected, f"{request.event}: {request.target}"
+
+
+def events_of_call(recorder: HttpRecorder, call_id: str) -> list[str]:
+    return [r.event for r in recorder.requests if r.query.get("call_id") == call_id]
+
+
+async def test_every_event_and_variable(
+    tmp_path: Path, kamailio_factory: KamailioFactory, sipp_server_factory: SippServerFactory
+) -> None:
+    kamailio = kamailio_factory()
+    registrar = kamailio.udp_port
+    uas = sipp_server_factory(scenario("call_uas"), extra=["-mp", str(free_port("udp")), "-d", "300"])
+    async with HttpRecorder() as http:
+        values: dict[str, Any] = {
+            **line_values(1, "alice", "alice-secret", registrar),
+            **line_values(2, "bob", "wrong-secret", registrar),
+            "SIP1 Display Name": DISPLAY,
+            "SIP1 Auto Answer": 0,
+            **{f"intercom.action_url.{event}": http.url(event) for event in EVENTS},
+        }
+        line1 = account("alice", registrar, DISPLAY)
+        async with running_device(tmp_path / "dut", values) as dut:
+            # setup completed, registered, registration failed
+            expect(await http.wait_event("boot_completed"), line1, NO_CALL)
+            expect(await http.wait_event("reg_on"), line1, NO_CALL)
+            expect(await http.wait_event("reg_failed"), account("bob", registrar), NO_CALL)
+            assert http.requests[0].headers["user-agent"] == f"{MODEL} {__version__}"
+
+            # an incoming call on line 1, answered, then hung up by SIPp
+            mark = len(dut.events.events)
+            client = asyncio.create_task(sipp_uac(dut, tmp_path, "call_uac_bye", "alice", 300))
+            ringing = await dut.call_state("Ringing", after=mark)
+            assert ringing.line == 1
+            assert dut.calls.answer(ringing.call_id)
+            result, sipp_port = await client
+            assert result.ok, result.explain()
+            await http.wait_event("idle")
+            answered = {
+                "remote": f"sip:sipp@{HOST}:{sipp_port}",
+                "display_remote": "sipp",
+                "call_id": ringing.call_id,
+            }
+            assert events_of_call(http, ringing.call_id) == [
+                "offhook", "incoming_call", "ringing", "call_active", "talking",
+                "call_stop", "onhook", "idle",
+            ]  # fmt: skip
+            for request in http.requests:
+                if request.query["call_id"] == ringing.call_id:
+                    expect(request, line1, answered)
+
+            # a missed call: SIPp cancels before anyone answers
+            mark = len(dut.events.events)
+            result, sipp_port = await sipp_uac(dut, tmp_path, "call_cancel", "alice", 300)
+            assert result.ok, result.explain()
+            missed = await dut.call_state("Ended", after=mark)
+            await http.wait_event("idle", 2)
+            assert events_of_call(http, missed.call_id) == [
+                "offhook", "incoming_call", "ringing", "call_stop", "missed_call", "onhook", "idle",
+            ]  # fmt: skip
+            expect(
+                http.of("missed_call")[0],
+                line1,
+                {
+                    "remote": f"sip:sipp@{HOST}:{sipp_port}",
+                    "display_remote": "sipp",
+                    "call_id": missed.call_id,
+                },
+            )
+
+            # an outgoing call on line 1 to a SIPp that answers and hangs up
+            call = await dut.calls.dial(f"sip:service@{HOST}:{uas.port}", line=1)
+            await http.wait_event("idle", 3)
+            assert (await asyncio.to_thread(uas.wait, 10)).ok
+            assert events_of_call(http, call.call_id) == [
+                "offhook", "outgoing_call", "call_active", "talking", "call_stop", "onhook", "idle",
+            ]  # fmt: skip
+            outgoing = {"remote": f"sip:service@{HOST}:{uas.port}", "display_remote": "service"}
+            expect(http.of("outgoing_call")[0], line1, outgoing, {"call_id": call.call_id})
+
+            # the door: relay 1 opens and closes, input 1 and the tamper switch raise alarms
+            bus = dut.device.bus
+            bus.publish(RelayChanged(1, True, "dtmf"))
+            bus.publish(RelayChanged(1, False, "duration"))
+            bus.publish(InputChanged(1, True))
+            bus.publish(InputChanged(1, False))
+            bus.publish(InputChanged(0, True))
+            await http.wait_event("tamper_alarm")
+            door = [r.event for r in http.requests[-4:]]
+            assert door == ["output_triggered", "output_reset", "input_triggered", "tamper_alarm"]
+            for request in http.requests[-4:]:
+                expect(request, line1, NO_CALL)
+
+            # DND switched on and off; the changed line re-registers, so it also unregisters once
+            await dut.set({"SIP1 Enable DND": 1})
+            expect(await http.wait_event("dnd_on"), line1, NO_CALL)
+            expect(await http.wait_event("reg_off"), line1, NO_CALL)
+            await http.wait_event("reg_on", 2)
+            await dut.set({"SIP1 Enable DND": 0})
+            expect(await http.wait_event("dnd_off"), line1, NO_CALL)
+        assert all(r.method == "GET" for r in http.requests)
+
+
+async def test_a_dead_or_hanging_server_never_holds_up_a_call(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The incoming-call URL hangs (the server never answers), the established URL points at a closed
+    port: the call is answered and ends all the same, and both failures are logged, in order."""
+    caplog.set_level(logging.INFO, logger="portier.services.action_url")
+    dead = free_port("tcp")
+    async with HttpRecorder(answer=False) as hanging:
+        values = {
+            "intercom.action_url.incoming_call": hanging.url("incoming"),
+            "intercom.action_url.call_active": f"http://{HOST}:{dead}/established?id=$call_id",
+        }
+        async with running_device(tmp_path / "dut", values) as dut:
+            result, _ = await sipp_uac(dut, tmp_path, "call_uac_bye", "door", 300)
+            assert result.ok, result.explain()
+            ended = await dut.call_state("Ended")
+            assert "Talking" in [e.state for e in dut.events.events if isinstance(e, CallStateChanged)]
+            assert hanging.open_connections == 1, "the hanging request should still be waiting"
+            assert len(hanging.requests) == 1
+            refused = f"/established?id={ended.call_id.replace('@', '%40')} failed: cannot connect"
+
+            def logged(text: str) -> bool:
+                return any(text in r.getMessage() for r in caplog.records)
+
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while not logged(refused) and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+            timeout = next(i for i, m in enumerate(messages) if "no answer within 3 s" in m)
+            assert '"Incoming Call"' in messages[timeout]
+            assert f"{HOST}:{hanging.port}/incoming?mac=" in messages[timeout]
+            connect = next(i for i, m in enumerate(messages) if refused in m)
+            assert '"Call Established"' in messages[connect] and f"{HOST}:{dead}" in messages[connect]
+            assert timeout < connect
+        assert hanging.open_connections == 0
+
+
+async def test_urls_apply_live_and_only_http_is_requested(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="portier.services.action_url")
+    async with HttpRecorder() as http, running_device(tmp_path / "dut", {}) as dut:
+        bus = dut.device.bus
+        bus.publish(RelayChanged(2, True, "http"))  # no URL set yet: nothing is requested
+        await bus.drain()
+        await dut.set({"Output Triggered Url": http.url("door", "mac=$mac&user=$active_user&x=$nothing")})
+        bus.publish(RelayChanged(2, True, "http"))
+        request = await http.wait_event("door")
+        assert request.query == {"mac": device_mac(), "user": "", "x": "$nothing"}
+
+        await dut.set({"Output Triggered Url": f"ftp://{HOST}:{http.port}/door"})
+        assert any(
+            "will not be requested: only http and https URLs are requested, not ftp:" in r.getMessage()
+            and '"Output Triggered"' in r.getMessage()
+            for r in caplog.records
+        )
+        bus.publish(RelayChanged(2, True, "http"))
+
+        # a reboot reports itself before the services stop, and the setup again after
+        await dut.set(
+            {"Start Reboot Url": http.url("reboot", ""), "Boot Completed Url": http.url("boot", "")}
+        )
+        await dut.device.reboot()
+        await http.wait_event("boot")
+        assert [r.event for r in http.requests] == ["door", "reboot", "boot"]
+    assert any(
+        "ftp://" in r.getMessage() and "not requested: only http" in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_ip_is_the_address_the_server_sees(tmp_path: Path) -> None:
+    """Without a bound SIP address ``$ip`` is the address this host sends from toward the URL's host."""
+    service = ActionUrlService(Device(tmp_path, RuntimeOptions()))
+    assert await service._address(f"http://{HOST}:8080/x?ip=$ip") == HOST
+    assert await service._address("http://localhost/x") == HOST  # a name, resolved off the loop
+    assert await service._address("http://$ip/x") == ""
+    bound = ActionUrlService(Device(tmp_path / "bound", RuntimeOptions(sip_host=HOST)))
+    assert await bound._address("http://[::1]/x") == HOST
+
+
+async def test_https_with_a_self_signed_server_unless_verification_is_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ "Permission Certificate" (verify the server) off, the factory default: a self-signed HTTPS server
+    is requested like any other; on, with nothing trusted, the request fails with the reason logged."""
+    caplog.set_level(logging.INFO, logger="portier.services.action_url")
+    cert, key = make_self_signed("action-url.test", hosts=[HOST])
+    tls = server_context(TlsSettings(certificate_pem=cert, key_pem=key))
+    async with HttpRecorder(tls=tls) as https, running_device(tmp_path / "dut", {}) as dut:
+        await dut.set({"Output Triggered Url": https.url("door", "relay=on&mac=$mac")})
+        dut.device.bus.publish(RelayChanged(1, True, "http"))
+        assert (await https.wait_event("door")).query == {"relay": "on", "mac": device_mac()}
+        await dut.set({"Permission CTF": 1})
+        dut.device.bus.publish(RelayChanged(1, True, "http"))
+        deadline = asyncio.get_running_loop().time() + 10
+        while not any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records):
+            assert asyncio.get_running_loop().time() < deadline, "the unverifiable server was not refused"
+            await asyncio.sleep(0.05)
+    assert len(https.requests) == 1
