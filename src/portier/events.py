@@ -61,6 +61,8 @@ class CallStateChanged(Event):
     state: str
     remote: str
     reason: str = ""
+    remote_display: str = ""
+    """The far end's display name (From of an incoming call, To of an outgoing one), if it gave one."""
 
 
 @dataclass(frozen=True)
