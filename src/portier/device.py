@@ -101,7 +101,13 @@ def _action_url(device: Device) -> Service:
     return ActionUrlService(device)
 
 
-SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log, _action_url]
+def _door_service(device: Device) -> Service:
+    from .door.service import DoorService
+
+    return DoorService(device)
+
+
+SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log, _action_url, _door_service]
 
 
 class Device:

@@ -18,13 +18,15 @@ from portier.media.codecs import available
 from portier.media.ports import RtpPorts
 from portier.phone.calls import CallManager, LineInfo
 from portier.phone.line import Line, LineState
+from portier.phone.message import LineAddress, MessageReceiver, send_text
 from portier.phone.registration import LineStatus
 from portier.phone.registration_config import registration_config
 from portier.settings.choices import TlsVersion
 from portier.settings.declare import Leaf
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
-from portier.sip.agent import AgentConfig, UserAgent
+from portier.sip.agent import AgentConfig, RequestFailed, UserAgent
+from portier.sip.message import SipResponse
 from portier.sip.timers import TimerConfig
 from portier.sip.tls import TlsSettings
 from portier.sip.transport import TransportConfig
@@ -64,6 +66,11 @@ class SipService:
         self.agents: dict[int, UserAgent] = {}
         self.lines: dict[int, Line] = {}
         self.calls: CallManager | None = None
+        self._messages = MessageReceiver(
+            device.bus.publish,
+            lambda: [LineAddress(n, line.config.user, line.agent) for n, line in self.lines.items()],
+            f"{MODEL} {__version__}",
+        )
 
     # --- what others read -------------------------------------------------------------------------
 
@@ -83,6 +90,12 @@ class SipService:
 
     def agent(self, port: int | None = None) -> UserAgent:
         return self.agents[port or self.device_port()]
+
+    async def send_message(self, target: str, text: str, line: int = 1) -> SipResponse | RequestFailed:
+        """RFC 3428 MESSAGE to ``target`` through ``line`` (registrar or outbound proxy, its credentials),
+        or straight from the device port when that line is not in use (``phone/message.py``)."""
+        agent = self.agent()
+        return await send_text(target, text, self.lines.get(line), agent, user_agent=f"{MODEL} {__version__}")
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -175,6 +188,7 @@ class SipService:
             agent = UserAgent(self._agent_config(port, settings))
             await agent.start()
             self.agents[port] = agent
+            agent.on("MESSAGE", lambda incoming: self._messages.handle(agent, incoming))
             if self.calls is not None:
                 self.calls.attach(agent)
             log.info("SIP listening on port %d (UDP, TCP; TLS on %d)", port, port + 1)
