@@ -2,13 +2,13 @@
 
 Why gpiozero: one API over lgpio on the Pi and its own mock pins everywhere else, so the relay,
 input and LED logic above runs the same code path on a bench, in CI and on the wall. Real GPIO
-is touched only when asked for (``PORTIER_GPIO=lgpio``); without it, and always in tests, every
-pin is virtual: the web issue's panel and the tests "press" buttons and move inputs by driving
-those virtual pins, and read the relay and LED pins back.
+is touched only when asked for (GPIO Backend LGPIO, or ``PORTIER_GPIO=lgpio``); otherwise, and
+always in tests, every pin is virtual: the virtual panel and the tests "press" buttons and move
+inputs by driving those virtual pins, and read the relay and LED pins back.
 
-The BCM numbers and levels are not settings yet; they live in :data:`DEFAULT_PINS` and nowhere
-else. gpiozero calls back from its own threads on real pins: every callback is handed to the
-asyncio loop with ``call_soon_threadsafe``, so the service sees pins in one thread, in order.
+The BCM numbers and levels are settings (``door.hardware``); :func:`pin_map` turns them into a
+:class:`PinMap`. gpiozero calls back from its own threads on real pins: every callback is handed
+to the asyncio loop with ``call_soon_threadsafe``, so the service sees pins in one thread, in order.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import Any
 
 from gpiozero import LED, DigitalInputDevice, DigitalOutputDevice  # type: ignore[import-untyped]
 from gpiozero.pins.mock import MockFactory, MockPin  # type: ignore[import-untyped]
+
+from portier.settings.door import DoorHardware, GpioBackend
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,25 @@ class PinMap:
 
 
 DEFAULT_PINS = PinMap()
+
+
+def pin_map(hardware: DoorHardware) -> PinMap:
+    """The pins the settings ask for."""
+    return PinMap(
+        buttons=(hardware.button1, hardware.button2, hardware.button3, hardware.button4, hardware.button5),
+        relays=(hardware.relay1, hardware.relay2),
+        inputs=(hardware.input1, hardware.input2),
+        tamper=hardware.tamper,
+        leds=(("net", hardware.led_network), ("sip", hardware.led_sip), ("output", hardware.led_output)),
+        relay_active_high=hardware.relay_active_high,
+        led_active_high=hardware.led_active_high,
+        tamper_alarm_level=hardware.tamper_alarm_high,
+    )
+
+
+def backend_name(hardware: DoorHardware) -> str:
+    """``PORTIER_GPIO`` (a test rig's override) or the GPIO Backend setting."""
+    return os.environ.get(GPIO_ENV) or ("lgpio" if hardware.backend == GpioBackend.LGPIO else "virtual")
 
 
 class NotVirtual(RuntimeError):

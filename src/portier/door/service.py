@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from portier import MODEL
 from portier.door.alarm import SipTarget, UdpTarget, alarm_target, alarm_text, port_name
-from portier.door.hardware import Hardware, NotVirtual
+from portier.door.hardware import Hardware, NotVirtual, backend_name, pin_map
 from portier.door.inputs import InputEdge, Inputs, input_configs
 from portier.door.leds import LedFacts, led_patterns, network_up
 from portier.door.outputs import Outputs, RelaySwitched, output_configs
@@ -114,8 +114,11 @@ class DoorService:
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
-        hardware = self.hardware = Hardware(loop, self._on_button, self._on_input)
         door = self.device.settings.current.door
+        hardware = self.hardware = Hardware(
+            loop, self._on_button, self._on_input,
+            pins=pin_map(door.hardware), backend=backend_name(door.hardware),
+        )
         self._outputs = Outputs(output_configs(door))
         levels = {n: hardware.input_level(n) for n in (1, 2, 0)}
         self._inputs = Inputs(input_configs(door, hardware.pins.tamper_alarm_level), levels)
@@ -151,6 +154,10 @@ class DoorService:
         self._leds = {}
 
     async def apply(self, changed: list[Leaf]) -> None:
+        if any(leaf.dotted.startswith("door.hardware.") for leaf in changed) and self.hardware is not None:
+            await self.stop()  # other pins: release the old ones and open the new ones
+            await self.start()
+            return
         door = self.device.settings.current.door
         self._outputs.configure(output_configs(door))
         if self.hardware is not None:  # a changed Standard Status moves a resting relay at once

@@ -146,6 +146,55 @@ class AlarmOutput(Page):
                                                   help="Call button whose use switches the output.")
 
 
+class GpioBackend(IntEnum):
+    VIRTUAL = 0
+    LGPIO = 1
+
+
+def _pin(default: int, key: str, label: str, what: str) -> int:
+    result: int = setting(default, key=key, label=label, ge=0, le=27,
+                          help=f"BCM number of the GPIO pin {what}.")
+    return result
+
+
+class DoorHardware(Page):
+    """Which GPIO pins the buttons, relays, inputs, tamper switch and LEDs use (portier, not Fanvil).
+
+    A Fanvil A12 has its wiring in hardware; a Raspberry Pi with a HAT needs to be told. The keys
+    are portier's own. Defaults keep clear of I2C, SPI, the UART and I2S (sound-card HATs).
+    """
+
+    backend: GpioBackend = setting(GpioBackend.VIRTUAL, key="GPIO Backend", label="GPIO Backend",
+                                   help="VIRTUAL: simulated pins (the virtual panel drives them); LGPIO: "
+                                        "the Raspberry Pi's real pins through lgpio.")
+    button1: int = _pin(5, "GPIO Button1", "Call Button1 GPIO", "of call button 1 (to ground, pulled up)")
+    button2: int = _pin(6, "GPIO Button2", "Call Button2 GPIO", "of call button 2")
+    button3: int = _pin(13, "GPIO Button3", "Call Button3 GPIO", "of call button 3")
+    button4: int = _pin(16, "GPIO Button4", "Call Button4 GPIO", "of call button 4")
+    button5: int = _pin(26, "GPIO Button5", "Call Button5 GPIO", "of call button 5")
+    relay1: int = _pin(17, "GPIO Relay1", "Output1 GPIO", "driving relay 1")
+    relay2: int = _pin(27, "GPIO Relay2", "Output2 GPIO", "driving relay 2")
+    input1: int = _pin(22, "GPIO Input1", "Input1 GPIO", "of alarm input 1 (to ground, pulled up)")
+    input2: int = _pin(23, "GPIO Input2", "Input2 GPIO", "of alarm input 2")
+    tamper: int = _pin(24, "GPIO Tamper", "Tamper GPIO", "of the tamper switch")
+    led_network: int = _pin(25, "GPIO LED Net", "SIP/NET LED GPIO", "of the network LED")
+    led_sip: int = _pin(12, "GPIO LED SIP", "Registration LED GPIO", "of the red registration/call LED")
+    led_output: int = _pin(4, "GPIO LED Output", "Output LED GPIO", "of the output (door open) LED")
+    relay_active_high: bool = setting(True, key="GPIO Relay Active High", label="Relays Active High",
+                                      help="On: a high pin energises the relay; off for active-low relay "
+                                           "boards.")
+    led_active_high: bool = setting(True, key="GPIO LED Active High", label="LEDs Active High",
+                                    help="On: a high pin lights the LED.")
+    tamper_alarm_high: bool = setting(True, key="GPIO Tamper Alarm High", label="Tamper Alarm Level High",
+                                      help="On: the tamper pin reads high when the device is pulled off "
+                                           "the wall (the switch opens).")
+
+    def pins(self) -> dict[str, int]:
+        """Every pin by its setting name, for the one-pin-one-use check."""
+        return {name: int(getattr(self, name)) for name in type(self).model_fields
+                if name not in ("backend", "relay_active_high", "led_active_high", "tamper_alarm_high")}
+
+
 class DoorSettings(Page):
     """The Security Settings menu (manual 9.31): inputs, outputs, tamper."""
 
@@ -156,3 +205,4 @@ class DoorSettings(Page):
     input2: AlarmInput = group(AlarmInput, help="Input2")
     output1: AlarmOutput = group(AlarmOutput, help="Output1")
     output2: AlarmOutput = group(AlarmOutput, help="Output2")
+    hardware: DoorHardware = group(DoorHardware, help="GPIO pins (portier)")

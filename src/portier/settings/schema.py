@@ -54,6 +54,11 @@ class Settings(Page):
                     f"`{key}` {port} lies inside the RTP port range {ports.rtp.start}-{rtp_end}; "
                     "move one of them"
                 )
+        used: dict[int, str] = {}
+        for name, pin in self.door.hardware.pins().items():
+            if pin in used:
+                problems.append(f"GPIO {pin} is used twice (`{used[pin]}` and `{name}`); give each one pin")
+            used.setdefault(pin, name)
         if problems:
             raise ValueError("; ".join(problems))
         return self
