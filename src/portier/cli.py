@@ -14,9 +14,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from . import __version__
 from .device import Device, RuntimeOptions, default_data_dir
+from .media.audio import AudioError, AudioSpec
+from .media.soundcard import find_card
 from .settings import document, fanvil
 from .settings.document import ConfigErrors
 from .settings.records import TABLES
@@ -63,6 +66,28 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _audio(text: str, kind: Literal["input", "output"]) -> str:
+    """An ``--audio-in``/``--audio-out`` value, checked now: a missing sound card or file is named
+    before the device starts, not when the first call wants audio."""
+    try:
+        spec = AudioSpec.parse(text)
+        if spec.kind == "sound":
+            find_card(spec.argument, kind)
+    except AudioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if kind == "input" and spec.kind == "wav" and not Path(spec.argument).is_file():
+        raise argparse.ArgumentTypeError(f"no WAV file {spec.argument}")
+    return text
+
+
+def _audio_in(text: str) -> str:
+    return _audio(text, "input")
+
+
+def _audio_out(text: str) -> str:
+    return _audio(text, "output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portier", description="Open-source SIP door intercom.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,8 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sip-host", metavar="ADDRESS", help="SIP listen address for this run (default: all)")
     run.add_argument("--sip-t1", type=_seconds, metavar="SECONDS",
                      help="SIP timer T1 for this run (default 0.5; shorter makes timeouts come sooner)")
-    run.add_argument("--audio-in", metavar="SOURCE", help="call audio source: null, tone:HZ, wav:FILE")
-    run.add_argument("--audio-out", metavar="SINK", help="call audio sink: null or wav:DIR (a file per call)")
+    run.add_argument("--audio-in", type=_audio_in, metavar="SOURCE",
+                     help="call audio source: null (default), tone:HZ, wav:FILE (looped), sound (the default "
+                          "sound card's microphone) or sound:DEVICE (a name or index from `python -m "
+                          "sounddevice`)")
+    run.add_argument("--audio-out", type=_audio_out, metavar="SINK",
+                     help="call audio and tones: null (default), wav:DIR (a file per call, tones under "
+                          "DIR/tones/), sound or sound:DEVICE (a speaker, calls and tones mixed)")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     config = commands.add_parser("config", help="export, import, read and change settings")

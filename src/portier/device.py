@@ -107,7 +107,20 @@ def _door_service(device: Device) -> Service:
     return DoorService(device)
 
 
-SERVICES: list[Callable[[Device], Service]] = [EventLog, _sip_service, _call_log, _action_url, _door_service]
+def _tone_player(device: Device) -> Service:
+    from .phone.tone_player import TonePlayer
+
+    return TonePlayer(device)
+
+
+SERVICES: list[Callable[[Device], Service]] = [
+    EventLog,
+    _sip_service,
+    _call_log,
+    _action_url,
+    _door_service,
+    _tone_player,
+]
 
 
 class Device:

@@ -1,15 +1,23 @@
-"""Where a call's audio comes from and goes to: WAV files, tones, silence (manual 7.x, 9.16).
+"""Where a call's audio comes from and goes to: sound cards, WAV files, tones, silence (manual 7.x, 9.16).
 
 A source hands out one frame of int16 mono samples at the call's audio rate each ptime; a sink takes
 one. A WAV source loops its file (a door station's test announcement), a WAV sink records each call
 to its own file, a tone source plays a frequency, null is silence. Sound cards (PortAudio through
-sounddevice) sit behind the same two methods. Files at another rate are resampled once, on open.
+sounddevice, ``soundcard.py``) sit behind the same two methods. Files at another rate are resampled
+once, on open.
+
+Volumes (Media page: Speakerphone Volume, Speakerphone Ring Volume, Hands-free microphone gain, all
+1-9) are gains in dB, 3 dB a step: the speaker and ring volumes are unity at their default 5 (so
+-12 dB at 1, +12 dB at 9), the microphone gain is unity at its default 3 (-6 dB at 1, +18 dB at 9), so
+a device left on defaults plays and sends audio at the level it was made. ``GainSource`` and
+``GainSink`` read their gain once per frame, so a changed setting is heard on the next frame.
 """
 
 from __future__ import annotations
 
 import math
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -18,6 +26,13 @@ import numpy as np
 import numpy.typing as npt
 
 Samples = npt.NDArray[np.int16]
+
+
+VOLUME_STEP_DB = 3.0
+SPEAKER_UNITY = 5
+"""Speakerphone (ring) volume that plays audio unchanged: the settings' default."""
+MICROPHONE_UNITY = 3
+"""Hands-free microphone gain that sends audio unchanged: the setting's default."""
 
 
 class AudioError(Exception):
@@ -47,6 +62,88 @@ def resample(samples: Samples, from_rate: int, to_rate: int) -> Samples:
     return result
 
 
+class StreamResampler:
+    """Linear interpolation across frame boundaries, for audio that arrives frame by frame.
+
+    ``resample`` on each frame alone would restart the interpolation at every frame (a click every
+    20 ms); this keeps the last sample and the fractional position, so the joined output is the same
+    as resampling the whole stream at once."""
+
+    def __init__(self, from_rate: int, to_rate: int) -> None:
+        self.from_rate, self.to_rate = from_rate, to_rate
+        self._step = from_rate / to_rate
+        self._previous = 0.0
+        self._position = 1.0  # in the chunk [previous, *new]: the first output is the first new sample
+
+    def __call__(self, samples: Samples) -> Samples:
+        if self.from_rate == self.to_rate or samples.size == 0:
+            return samples
+        chunk = np.concatenate(([self._previous], samples.astype(np.float64)))
+        last = chunk.size - 1
+        count = max(0, int(np.floor((last - self._position) / self._step)) + 1)
+        positions = self._position + self._step * np.arange(count)
+        out = np.interp(positions, np.arange(chunk.size), chunk)
+        self._position += self._step * count - last
+        self._previous = float(chunk[-1])
+        return _to_int16(out)
+
+
+def _to_int16(samples: npt.NDArray[np.float64]) -> Samples:
+    result: Samples = np.clip(np.round(samples), -32768, 32767).astype(np.int16)
+    return result
+
+
+def volume_db(step: int, unity: int = SPEAKER_UNITY) -> float:
+    """The gain of a 1-9 volume setting: ``VOLUME_STEP_DB`` per step from ``unity`` (0 dB)."""
+    if not 1 <= step <= 9:
+        raise ValueError(f"a volume is 1-9, got {step}")
+    return (step - unity) * VOLUME_STEP_DB
+
+
+def microphone_db(step: int) -> float:
+    """The gain of Hands-free microphone gain 1-9 (unity at the default 3)."""
+    return volume_db(step, MICROPHONE_UNITY)
+
+
+def apply_gain(samples: Samples, db: float) -> Samples:
+    """``samples`` louder by ``db`` dB, clipped to int16 (never wrapped around)."""
+    if db == 0 or samples.size == 0:
+        return samples
+    return _to_int16(samples.astype(np.float64) * 10.0 ** (db / 20.0))
+
+
+Gain = Callable[[], float]
+"""The current gain in dB, asked once per frame so a changed setting applies at once."""
+
+
+@dataclass
+class GainSource:
+    """A source whose frames are made louder or quieter by ``gain`` (the microphone gain)."""
+
+    source: Source
+    gain: Gain
+
+    def read(self, count: int) -> Samples:
+        return apply_gain(self.source.read(count), self.gain())
+
+    def close(self) -> None:
+        self.source.close()
+
+
+@dataclass
+class GainSink:
+    """A sink that hears frames louder or quieter by ``gain`` (the speakerphone volume)."""
+
+    sink: Sink
+    gain: Gain
+
+    def write(self, samples: Samples) -> None:
+        self.sink.write(apply_gain(samples, self.gain()))
+
+    def close(self) -> None:
+        self.sink.close()
+
+
 def read_wav(path: Path, rate: int) -> Samples:
     """A WAV file as mono int16 at ``rate`` (channels averaged)."""
     try:
@@ -64,31 +161,39 @@ def read_wav(path: Path, rate: int) -> Samples:
 
 
 @dataclass
-class WavSource:
-    """Loops a WAV file forever."""
+class LoopSource:
+    """Plays ``samples`` over and over (a WAV announcement, an uploaded ringtone)."""
 
-    path: Path
-    rate: int
-    _samples: Samples = field(init=False)
-    _pos: int = 0
+    samples: Samples
+    _pos: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self._samples = read_wav(self.path, self.rate)
-        if self._samples.size == 0:
-            raise AudioError(f"{self.path}: the WAV file holds no audio")
+        if self.samples.size == 0:
+            raise AudioError("there is no audio to play")
 
     def read(self, count: int) -> Samples:
         out = np.empty(count, dtype=np.int16)
         filled = 0
         while filled < count:
-            take = min(count - filled, self._samples.size - self._pos)
-            out[filled : filled + take] = self._samples[self._pos : self._pos + take]
+            take = min(count - filled, self.samples.size - self._pos)
+            out[filled : filled + take] = self.samples[self._pos : self._pos + take]
             filled += take
-            self._pos = (self._pos + take) % self._samples.size
+            self._pos = (self._pos + take) % self.samples.size
         return out
 
     def close(self) -> None:
         return None
+
+
+class WavSource(LoopSource):
+    """Loops a WAV file forever."""
+
+    def __init__(self, path: Path, rate: int) -> None:
+        self.path, self.rate = path, rate
+        samples = read_wav(path, rate)
+        if samples.size == 0:
+            raise AudioError(f"{path}: the WAV file holds no audio")
+        super().__init__(samples)
 
 
 @dataclass
@@ -158,8 +263,9 @@ class NullSink:
 
 @dataclass(frozen=True)
 class AudioSpec:
-    """What the command line or settings chose: ``null``, ``tone:440``, ``wav:/path/file.wav`` (a source),
-    ``wav:/dir/`` (a sink records one file per call there)."""
+    """What the command line chose: ``null``, ``tone:440``, ``wav:/path/file.wav`` (a source),
+    ``wav:/dir/`` (a sink records one file per call there), ``sound`` (the default sound card) or
+    ``sound:NAME`` / ``sound:INDEX`` (a PortAudio device, as ``python -m sounddevice`` lists them)."""
 
     kind: str
     argument: str = ""
@@ -168,8 +274,10 @@ class AudioSpec:
     def parse(cls, text: str) -> AudioSpec:
         kind, _, argument = text.partition(":")
         kind = kind.strip().lower()
-        if kind not in ("null", "tone", "wav"):
-            raise AudioError(f"unknown audio {text!r}: use null, tone:FREQUENCY or wav:PATH")
+        if kind not in ("null", "tone", "wav", "sound"):
+            raise AudioError(
+                f"unknown audio {text!r}: use null, tone:FREQUENCY, wav:PATH, sound or sound:DEVICE"
+            )
         if kind == "tone":
             try:
                 float(argument)
@@ -177,16 +285,36 @@ class AudioSpec:
                 raise AudioError(f"tone needs a frequency in Hz, e.g. tone:440, got {text!r}") from None
         if kind == "wav" and not argument:
             raise AudioError("wav needs a path, e.g. wav:/tmp/announcement.wav")
-        return cls(kind, argument)
+        return cls(kind, argument.strip() if kind == "sound" else argument)
 
-    def source(self, rate: int) -> Source:
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.argument}" if self.argument else self.kind
+
+    def source(self, rate: int, gain: Gain | None = None) -> Source:
+        """A new source at ``rate``; ``gain`` (dB, read every frame) is the microphone gain."""
+        source: Source
         if self.kind == "tone":
-            return ToneSource(float(self.argument), rate)
-        if self.kind == "wav":
-            return WavSource(Path(self.argument), rate)
-        return NullSource()
+            source = ToneSource(float(self.argument), rate)
+        elif self.kind == "wav":
+            source = WavSource(Path(self.argument), rate)
+        elif self.kind == "sound":
+            from .soundcard import open_input
 
-    def sink(self, rate: int, call_name: str) -> Sink:
+            source = open_input(self.argument, rate)
+        else:
+            return NullSource()
+        return GainSource(source, gain) if gain is not None else source
+
+    def sink(self, rate: int, call_name: str, gain: Gain | None = None) -> Sink:
+        """A new sink at ``rate`` named after the call (a WAV directory records ``call_name``.wav; a
+        sound card mixes it with whatever else plays); ``gain`` (dB, read every frame) is the volume."""
+        sink: Sink
         if self.kind == "wav":
-            return WavSink(Path(self.argument) / f"{call_name}.wav", rate)
-        return NullSink()
+            sink = WavSink(Path(self.argument) / f"{call_name}.wav", rate)
+        elif self.kind == "sound":
+            from .soundcard import open_output
+
+            sink = open_output(self.argument, rate)
+        else:
+            return NullSink()
+        return GainSink(sink, gain) if gain is not None else sink

@@ -228,6 +228,10 @@ class ToneGenerator:
         while not self.finished:
             yield self.read(size)
 
+    def close(self) -> None:
+        """Nothing to release; a generator is also an audio ``Source``."""
+        return None
+
 
 def dtmf_frequencies(digit: str) -> tuple[int, int]:
     """(row, column) frequencies of a keypad digit ``0-9 * # A-D``."""
@@ -336,3 +340,20 @@ def country_tones(country: str) -> CountryTones:
             return tones
     known = ", ".join(sorted(COUNTRY_TONES))
     raise ValueError(f"no tone presets for {country!r}; known countries: {known}")
+
+
+PROGRESS_TONES = ("dial", "ringback", "busy", "congestion", "call_waiting")
+"""The call progress tones a country preset gives (the Tone page has more, set by hand only)."""
+
+
+def effective_cadence(kind: str, custom: str, country: str | None) -> Cadence | None:
+    """What plays as tone ``kind``: the Tone page's ``custom`` cadence when set and valid, else the
+    ``country`` preset (None: the page is on CUSTOM), else nothing."""
+    if custom.strip():
+        try:
+            return parse_cadence(custom)
+        except CadenceError:
+            pass  # the settings pattern lets a few malformed ones through (440*0); the preset still plays
+    if country is None or kind not in PROGRESS_TONES:
+        return None
+    return parse_cadence(getattr(country_tones(country), kind))
