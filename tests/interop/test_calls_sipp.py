@@ -252,9 +252,11 @@ async def test_every_call_state_is_reported(tmp_path: Path, sipp_server_factory:
     async with running_device(tmp_path / "dut", values) as dut:
         loop = asyncio.get_running_loop()
         seen: list[tuple[str, str, float]] = []
+        reasons: list[tuple[str, str]] = []
         dut.device.bus.subscribe(
             CallStateChanged, lambda event: seen.append((event.direction, event.state, loop.time()))
         )
+        dut.device.bus.subscribe(CallStateChanged, lambda event: reasons.append((event.state, event.reason)))
         result = await sipp_call(dut, tmp_path, "call_uac_bye", hold_ms=300)
         assert_sipp_ok(result)
         await dut.call_state("Ended")
@@ -265,7 +267,10 @@ async def test_every_call_state_is_reported(tmp_path: Path, sipp_server_factory:
     incoming = [state for direction, state, _ in seen if direction == "incoming"]
     outgoing = [state for direction, state, _ in seen if direction == "outgoing"]
     assert incoming == ["Ringing", "Talking", "Ended"], seen
-    assert outgoing == ["Calling", "Alerting", "Talking", "Ended"], seen
+    # SIPp's 180 carries SDP: early media starts, and Alerting is announced again with that reason
+    # (the tones service stops the local ringback for it).
+    assert outgoing == ["Calling", "Alerting", "Alerting", "Talking", "Ended"], seen
+    assert ("Alerting", "early media") in reasons
     times = {state: at for direction, state, at in seen if direction == "incoming"}
     assert 0.7 <= times["Talking"] - times["Ringing"] <= 1.3, seen
 

@@ -126,6 +126,10 @@ def test_rfc4475_vectors_over_udp_in_a_loopback_namespace(
     # T1 stays at its default 0.5 s: server transactions then live 32 s, longer than the replay, so
     # which vectors count as retransmissions (see ``retransmissions``) does not depend on timing.
     device = DeviceProcess(tmp_path / "device", prefix=loopback_namespace.argv([]), limit=BUDGET, t1=None)
+    # Some INVITE vectors are answered and never ACKed, so their calls are still up when the next
+    # INVITE comes: with call waiting on, that one would ring unanswered (a waiting call is never
+    # auto-answered). Off, it gets the busy code: every vector still gets a final answer.
+    device.configure({"P1 CallWaiting": 0})
     with device:
         reply = device.options(timeout=2.0)
         assert reply is not None

@@ -17,9 +17,10 @@ from enum import StrEnum
 from portier.events import CallStateChanged, DtmfReceived, Event
 from portier.media.ports import RtpPorts
 from portier.media.session import RtpStream
+from portier.phone.prack import ReliableProvisionals
 from portier.phone.session_timer import SessionTimer
 from portier.sip.agent import RequestFailed, UserAgent
-from portier.sip.dialog import Dialog, DialogState
+from portier.sip.dialog import Dialog, DialogError, DialogState
 from portier.sip.message import SipRequest, SipResponse
 from portier.sip.sdp import SessionDescription
 from portier.sip.transaction import TxKey
@@ -72,6 +73,24 @@ class Call:
     sdp_version: int = 0
     offer_sdp: SessionDescription | None = None
     answer_sdp: SessionDescription | None = None
+    reliable: ReliableProvisionals | None = None
+    """An incoming call whose 1xx go out reliably (RFC 3262): their repeats until PRACK."""
+    waiting: bool = False
+    """A second incoming call that rang while another call was up (call waiting)."""
+    intercom: bool = False
+    anonymous: bool = False
+    """Send Anonymous: an outgoing call that hides the line's identity (RFC 3323/3325)."""
+    remote_display: str = ""
+    """An incoming call that asked to be answered automatically (Call-Info answer-after, ...)."""
+    held_for: str | None = None
+    """The call this one was put on hold for (call waiting); "Auto Resume Current" resumes it after."""
+    far_end_ended: bool = False
+    """The far end ended the call after the device went off hook (BYE, or a dial it refused): the
+    device goes back to idle per auto handdown, not at once."""
+    invite: SipRequest | None = None
+    """Our INVITE (outgoing calls): a 2xx from another fork is ACKed and ended with it."""
+    ack: bytes = b""
+    """The ACK of our 2xx, sent again for each retransmission of that 2xx (§13.2.2.4)."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _published: CallState | None = None
     forget: Callable[[str], None] = lambda call_id: None
@@ -93,7 +112,9 @@ class Call:
             reason,
         )
         self.publish(
-            CallStateChanged(self.call_id, self.line, self.direction, str(state), self.remote, reason)
+            CallStateChanged(
+                self.call_id, self.line, self.direction, str(state), self.remote, reason, self.remote_display
+            )
         )
 
     def digit(self, digit: str, method: str) -> None:
@@ -119,6 +140,30 @@ class Call:
             interval = min(interval * 2, t2)
         log.info("call %s: no ACK for the 200 within %.0f s; ending it", self.call_id, 64 * t1)
         await self.hangup("no ACK")
+
+    # --- the ACK for every 2xx (§13.2.2.4) ----------------------------------------------------------
+
+    def repeat_ack(self, response: SipResponse) -> None:
+        """A 2xx after the first: a retransmission gets the same ACK again; a 2xx from another fork
+        of our INVITE gets its own ACK and a BYE (a door station talks to one far end)."""
+        if not 200 <= response.status < 300 or self.dialog is None or not self.ack:
+            return
+        if response.to().tag == self.dialog.remote_tag:
+            self.spawn(self.agent.send_raw(self.ack, self.destination))
+        elif self.invite is not None:
+            self.spawn(self._end_fork(self.invite, response))
+
+    async def _end_fork(self, invite: SipRequest, response: SipResponse) -> None:
+        try:
+            fork = Dialog.as_uac(invite, response)
+        except DialogError as exc:
+            log.info("call %s: ignoring a 2xx from another fork: %s", self.call_id, exc)
+            return
+        via = self.agent.make_via(self.destination)
+        ack, _ = fork.create_request("ACK", via=via, contact=None, user_agent=self.user_agent)
+        await self.agent.send_raw(bytes(ack), self.destination)
+        bye, _ = fork.create_request("BYE", via=self.agent.make_via(self.destination), contact=None)
+        await self.agent.request(bye, self.destination)
 
     # --- ending -----------------------------------------------------------------------------------
 
@@ -148,6 +193,8 @@ class Call:
         if self.rtp_port is not None:
             self.ports.release(self.rtp_port)
             self.rtp_port = None
+        if self.reliable is not None:
+            self.reliable.finish()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()

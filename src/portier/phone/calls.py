@@ -1,10 +1,15 @@
-"""Calls on the device's SIP agents: incoming INVITEs, outgoing dials, BYE, CANCEL, ACK, INFO.
+"""Calls on the device's SIP agents: incoming INVITEs, outgoing dials, BYE, CANCEL, ACK, INFO, PRACK.
 
-Incoming: the INVITE is answered 180 at once, then automatically after the line's (or P2P's)
-"Auto Answering Delay", or by ``answer()``; unanswered calls end after "No Answer Auto HangUp Timeout".
-The offer is answered through RFC 3264 with the enabled codecs this machine can really run.
-Outgoing: ``dial()`` sends an INVITE with our offer, answers digest challenges with the line's
-credentials, ACKs the 2xx and starts the RTP stream with what the answer chose.
+Incoming: the INVITE is answered 180 at once (reliably when the line has PRACK, ``prack.py``), then
+automatically after the line's (or P2P's) "Auto Answering Delay", or by ``answer()``; unanswered calls
+end after "No Answer Auto HangUp Timeout". A second call while one is up is a waiting call or busy
+(``call_waiting.py``). The offer is answered through RFC 3264 with the enabled codecs this machine
+can really run.
+Outgoing: ``dial()`` (refused on a line that is not registered unless "Dial Without Registered")
+sends an INVITE with our offer, answers digest challenges with the line's credentials, PRACKs
+reliable provisional responses, plays early media (``early_media.py``), ACKs the 2xx (again for
+each of its retransmissions) and starts or settles the RTP stream with what the answer chose.
+When the device is back idle after a call is ``handdown.py``'s business.
 """
 
 from __future__ import annotations
@@ -14,24 +19,26 @@ import contextlib
 import ipaddress
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from portier.events import Event
-from portier.media.audio import AudioSpec
+from portier.media.audio import AudioSpec, microphone_db, volume_db
 from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_info
 from portier.media.ports import PortsExhausted, RtpPorts
 from portier.media.session import RtpStream, SrtpKeys, StreamConfig
+from portier.phone import call_waiting, outgoing, policy, prack
 from portier.phone.call import Call, CallState, respond_to
+from portier.phone.handdown import HandsFree
 from portier.phone.intercom import intercom_delay
 from portier.phone.media_policy import codec_options, media_policy
-from portier.phone.session_timer import TooSmall, from_answer, negotiate_as_uas, offer_headers
+from portier.phone.session_timer import TooSmall, negotiate_as_uas
 from portier.settings.choices import DtmfInfoMode, DtmfMode
+from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
 from portier.sip.agent import IncomingRequest, RequestFailed, UserAgent
-from portier.sip.auth import AuthAccount, DigestSession, Retry
-from portier.sip.dialog import Dialog, DialogError, dialog_id_of_request
+from portier.sip.dialog import Dialog, dialog_id_of_request
 from portier.sip.ids import new_call_id, new_tag
 from portier.sip.message import SipRequest, SipResponse
 from portier.sip.nameaddr import parse_name_addr
@@ -42,10 +49,9 @@ from portier.sip.offer_answer import (
     accept_answer,
     hold_offer,
     make_answer,
-    make_offer,
     resume_offer,
 )
-from portier.sip.request import make_uac_request
+from portier.sip.reliable import requires_100rel, supports_100rel
 from portier.sip.sdp import SdpError, SessionDescription
 from portier.sip.sdp import parse as parse_sdp
 from portier.sip.timers import TimerConfig
@@ -53,6 +59,13 @@ from portier.sip.transport import Endpoint
 from portier.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
+
+_DIVERSION = {
+    "call forward unconditional": "unconditional",
+    "call forward on busy": "user-busy",
+    "call forward on no answer": "no-answer",
+}
+"""RFC 5806 Diversion reasons, so the target sees why the call came to it."""
 
 _REASONS = {480: "Temporarily Unavailable", 486: "Busy Here", 600: "Busy Everywhere", 603: "Decline"}
 
@@ -67,6 +80,9 @@ class LineInfo:
     destination: Callable[[], Endpoint | None]
     """Where the line's requests go right now (its registrar or outbound proxy), once known."""
     domain: str
+    status: Callable[[], str] | None = None
+    """The line's registration status now ("Registered", "Trying", "Failed"...); None: not known,
+    so dialling is not refused for it."""
 
 
 class CallManager:
@@ -80,8 +96,13 @@ class CallManager:
         audio_in: AudioSpec,
         audio_out: AudioSpec,
         timers: TimerConfig,
+        restricted_incoming: Callable[[], Sequence[RestrictedIncoming]] = tuple,
+        restricted_outgoing: Callable[[], Sequence[RestrictedOutgoing]] = tuple,
     ) -> None:
         self._settings = settings
+        self.restricted_incoming = restricted_incoming
+        """Call List >> Restricted Incoming Calls, read at each call (the table can change any time)."""
+        self.restricted_outgoing = restricted_outgoing
         self._publish = publish
         self.ports = ports
         self.user_agent = user_agent
@@ -90,7 +111,9 @@ class CallManager:
         self.timers = timers
         self.calls: dict[str, Call] = {}
         self.lines: dict[int, LineInfo] = {}
+        self.hands_free = HandsFree(publish, lambda: settings().intercom.features.basic)
         self._agents: list[tuple[UserAgent, list[Callable[[], None]]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- wiring -----------------------------------------------------------------------------------
 
@@ -103,12 +126,16 @@ class CallManager:
             agent.on("CANCEL", self._on_cancel),
             agent.on("INFO", self._on_info),
             agent.on("UPDATE", self._on_update),
+            agent.on("PRACK", self._on_prack),
         ]
         self._agents.append((agent, removers))
 
     async def close(self) -> None:
         for call in list(self.calls.values()):
             await call.hangup("device stopping")
+        self.hands_free.close()
+        for task in list(self._tasks):
+            task.cancel()
         for _, removers in self._agents:
             for remove in removers:
                 remove()
@@ -132,17 +159,40 @@ class CallManager:
         return True
 
     async def hangup(self, call_id: str | None = None) -> bool:
-        call = self._pick(call_id, None)
+        """End a call (cancel it while it rings); with no call up, hang up a device the far end left
+        off hook (auto handdown off)."""
+        call = (self._pick(None, CallState.TALKING) if call_id is None else None) or self._pick(call_id, None)
         if call is None:
-            return False
-        if call.state is CallState.RINGING:
-            call.cancelled.set()
+            return call_id is None and self.hands_free.hang_up()
+        if call.state in (CallState.RINGING, CallState.CALLING, CallState.ALERTING):
+            call.cancelled.set()  # an incoming call gets 487, an outgoing one is CANCELled
             return True
         await call.hangup()
         return True
 
     def _forget(self, call_id: str) -> None:
-        self.calls.pop(call_id, None)
+        """A call ended: drop it, resume the call held for it, and tell auto handdown."""
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return
+        others = call_waiting.live(self.calls.values())
+        auto_resume = self._settings().intercom.features.basic.auto_resume_current
+        held = call_waiting.to_resume(call, others, auto_resume)
+        if held is not None:
+            held.held_for = None
+            self._spawn(self._resume(held))
+        self.hands_free.call_ended(far_end=call.far_end_ended, calls_left=bool(others), reason=call.reason)
+
+    async def _resume(self, call: Call) -> None:
+        try:
+            await self.hold(call.call_id, resume=True)
+        except ValueError as exc:
+            log.info("call %s: auto resume failed: %s", call.call_id, exc)
+
+    def _spawn(self, coroutine: object) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _pick(self, call_id: str | None, state: CallState | None) -> Call | None:
         live = [c for c in self.calls.values() if c.state is not CallState.ENDED]
@@ -168,23 +218,47 @@ class CallManager:
             return self._reinvite(request)
         settings = self._settings()
         line = self._line_for(request, agent)
-        features = settings.intercom.features.basic
-        if line is None and not features.allow_ip_call:
-            return respond_to(
-                request,
-                403,
-                "Forbidden",
-                to_tag=new_tag(),
-                user_agent=self.user_agent,
-                extra=(("Warning", '399 portier "IP calls are not allowed"'),),
-            )
+        features = settings.intercom.features
         tag = new_tag()
-        busy = any(c.state is not CallState.ENDED for c in self.calls.values())
-        if busy and not features.call_waiting:  # one call at a time: the Busy Response Code
-            code = settings.intercom.features.response_codes.busy
-            return respond_to(
-                request, code, _REASONS.get(code, "Busy Here"), to_tag=tag, user_agent=self.user_agent
+
+        def refuse(status: int, reason: str, *extra: tuple[str, str]) -> SipResponse:
+            return respond_to(request, status, reason, to_tag=tag, user_agent=self.user_agent, extra=extra)
+
+        if requires_100rel(request) and not prack.enabled(line.settings if line else None):
+            return refuse(420, "Bad Extension", *prack.unsupported())
+        asked = intercom_delay(request)
+        caller = parse_name_addr(request.get("From") or "", "From")
+        others = call_waiting.live(self.calls.values())
+        caller_uri = caller.uri
+        caller_user = caller_uri.user or "" if isinstance(caller_uri, SipUri) else ""
+        caller_host = caller_uri.host if isinstance(caller_uri, SipUri) else ""
+        verdict = policy.decide_incoming(
+            policy.Incoming(
+                caller=caller_user,
+                anonymous=policy.is_anonymous(
+                    caller_user, caller_host, caller.display_name or "", request.get("Privacy") or ""
+                ),
+                line=line.number if line else 0,
+                intercom_delay=asked,
+                busy=bool(others),
+                busy_with_intercom=any(c.intercom for c in others),
+                waiting_already=len(others) > 1 or any(c.state is CallState.RINGING for c in others),
+            ),
+            settings,
+            self.restricted_incoming(),
+        )
+        if isinstance(verdict, policy.Reject):
+            log.info("call %s from %s refused: %s", request.call_id(), caller_user, verdict.why)
+            return refuse(verdict.code, verdict.reason, ("Warning", f'399 portier "{verdict.why}"'))
+        if isinstance(verdict, policy.Redirect):
+            log.info(
+                "call %s from %s forwarded to %s (%s)",
+                request.call_id(),
+                caller_user,
+                verdict.target,
+                verdict.why,
             )
+            return self._redirect(request, tag, verdict, line)
         host = agent.local_ip(incoming.source.host)
         port = agent.transport.local(incoming.local.transport).port
         contact = (
@@ -192,7 +266,7 @@ class CallManager:
             if incoming.local.transport == "UDP"
             else (f"<sip:{host}:{port};transport={incoming.local.transport.lower()}>")
         )
-        caller = parse_name_addr(request.get("From") or "", "From")
+        assert incoming.key is not None
         call = Call(
             call_id=request.call_id(),
             line=line.number if line else 0,
@@ -206,87 +280,121 @@ class CallManager:
             destination=incoming.source,
             invite_key=incoming.key,
             forget=self._forget,
+            waiting=verdict.waiting or verdict.barge,
+            intercom=verdict.intercom,
+            remote_display=caller.display_name or "",
         )
         try:
             offer = parse_sdp(request.body) if request.body else None
         except SdpError as exc:
-            return respond_to(
-                request,
-                488,
-                "Not Acceptable Here",
-                to_tag=tag,
-                user_agent=self.user_agent,
-                extra=(("Warning", f'399 portier "{exc}"'),),
-            )
+            return refuse(488, "Not Acceptable Here", ("Warning", f'399 portier "{exc}"'))
         if offer is None:
-            return respond_to(
-                request,
-                488,
-                "Not Acceptable Here",
-                to_tag=tag,
-                user_agent=self.user_agent,
-                extra=(("Warning", '399 portier "an INVITE without an SDP offer is not supported"'),),
-            )
+            warning = '399 portier "an INVITE without an SDP offer is not supported"'
+            return refuse(488, "Not Acceptable Here", ("Warning", warning))
         line_timer = line.settings.session_timer if line else False
         line_interval = line.settings.session_timeout if line else 1800
         timer = negotiate_as_uas(request, line_timer, line_interval)
         if isinstance(timer, TooSmall):
-            return respond_to(
-                request,
-                422,
-                "Session Interval Too Small",
-                to_tag=tag,
-                user_agent=self.user_agent,
-                extra=(("Min-SE", str(timer.min_se)),),
-            )
+            return refuse(422, "Session Interval Too Small", ("Min-SE", str(timer.min_se)))
         call.timer = timer
         self.calls[call.call_id] = call
-        assert incoming.key is not None
-        agent.respond(
-            incoming.key,
-            respond_to(request, 180, "Ringing", to_tag=tag, contact=contact, user_agent=self.user_agent),
+        call.dialog = Dialog.as_uas(request, tag)  # early: a PRACK or the caller's BYE may precede the 200
+        ringing = respond_to(
+            request,
+            182 if verdict.use_182 else 180,
+            "Queued" if verdict.use_182 else "Ringing",
+            to_tag=tag,
+            contact=contact,
+            user_agent=self.user_agent,
         )
-        call.set_state(CallState.RINGING)
-        if line is not None:
-            auto, delay = line.settings.auto_answer, float(line.settings.auto_answer_delay)
+        if prack.enabled(line.settings if line else None) and supports_100rel(request):
+            call.reliable = prack.ReliableProvisionals(agent, incoming.key, self.timers.t1)
+            call.spawn(call.reliable.run())
+            call.reliable.send(ringing)
         else:
-            auto, delay = settings.lines.p2p.auto_answer, float(settings.lines.p2p.auto_answer_delay)
-        asked = intercom_delay(request) if settings.intercom.features.intercom.enable else None
-        if asked is not None:  # an intercom call: answered even when auto answer is off
-            auto, delay = True, asked
-        timeout = float(features.no_answer_hangup_timeout)
-        outcome = await self._ring(call, delay if auto else None, timeout)
+            agent.respond(incoming.key, ringing)
+        waiting = "intercom barge" if verdict.barge else "call waiting" if verdict.waiting else ""
+        call.set_state(CallState.RINGING, waiting)
+        self.hands_free.call_started()
+        forward_after = verdict.forward_after if verdict.forward is not None else None
+        outcome = await self._ring(call, verdict.answer_after, verdict.hangup_after, forward_after)
+        if outcome == "forward" and verdict.forward is not None:
+            await call.finish(f"forwarded to {verdict.forward.target} ({verdict.forward.why})")
+            return self._redirect(request, tag, verdict.forward, line)
         if outcome == "reject":
-            code = settings.intercom.features.response_codes.reject
+            code = features.response_codes.reject
             await call.finish("rejected")
-            return respond_to(
-                request, code, _REASONS.get(code, "Declined"), to_tag=tag, user_agent=self.user_agent
-            )
+            return refuse(code, _REASONS.get(code, "Declined"))
+        if outcome == "no prack":
+            await call.finish("no PRACK for the reliable provisional response")
+            return refuse(500, "Server Internal Error", ("Warning", '399 portier "no PRACK within 64*T1"'))
         if outcome != "answer":
             status, reason = (
                 (487, "Request Terminated") if outcome == "cancel" else (480, "Temporarily Unavailable")
             )
             await call.finish("cancelled by the caller" if outcome == "cancel" else "no answer")
-            return respond_to(request, status, reason, to_tag=tag, user_agent=self.user_agent)
+            return refuse(status, reason)
+        await self._hold_others(call)
         return await self._accept(call, request, offer, line, tag, incoming)
 
-    async def _ring(self, call: Call, answer_after: float | None, timeout: float) -> str:
+    def _redirect(
+        self, request: SipRequest, tag: str, redirect: policy.Redirect, line: LineInfo | None
+    ) -> SipResponse:
+        """Call forward: 302 with the target, as a number on the line's domain, a URI or an IP."""
+        target = redirect.target.strip()
+        if not target.startswith(("sip:", "sips:")):
+            try:
+                ipaddress.ip_address(target)
+                target = f"sip:{target}"
+            except ValueError:
+                domain = (
+                    line.domain if line else (request.uri.host if isinstance(request.uri, SipUri) else "")
+                )
+                target = f"sip:{target}@{domain}"
+        return respond_to(
+            request,
+            302,
+            "Moved Temporarily",
+            to_tag=tag,
+            contact=f"<{target}>",
+            user_agent=self.user_agent,
+            extra=(("Diversion", f"<{request.uri}>;reason={_DIVERSION[redirect.why]}"),),
+        )
+
+    async def _ring(
+        self, call: Call, answer_after: float | None, timeout: float, forward_after: float | None = None
+    ) -> str:
         waits: dict[asyncio.Future[object], str] = {
             asyncio.ensure_future(call.answered.wait()): "answer",
             asyncio.ensure_future(call.cancelled.wait()): "cancel",
             asyncio.ensure_future(call.rejected.wait()): "reject",
+            asyncio.ensure_future(call.ended.wait()): "cancel",  # the caller's BYE in the early dialog
         }
+        if call.reliable is not None:
+            waits[asyncio.ensure_future(call.reliable.gave_up.wait())] = "no prack"
         if answer_after is not None:
             waits[asyncio.ensure_future(_after(answer_after))] = "answer"
+        if forward_after is not None:
+            waits[asyncio.ensure_future(_after(forward_after))] = "forward"
         waits[asyncio.ensure_future(_after(timeout))] = "timeout"
         done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
-        if call.cancelled.is_set():
+        if call.cancelled.is_set() or call.ended.is_set():
             return "cancel"
         if call.rejected.is_set():
             return "reject"
         return waits[next(iter(done))]
+
+    async def _hold_others(self, call: Call) -> None:
+        """Call waiting: the call that was talking goes on hold before the waiting one is taken."""
+        for other in call_waiting.to_hold(call, self.calls.values()):
+            try:
+                await self.hold(other.call_id)
+            except ValueError as exc:
+                log.info("call %s: could not hold it for call %s: %s", other.call_id, call.call_id, exc)
+                continue
+            other.held_for = call.call_id
 
     async def _accept(
         self,
@@ -312,7 +420,8 @@ class CallManager:
         assert isinstance(offer, SessionDescription)
         session_id = secrets.randbits(31)
         call.sdp_session = call.sdp_version = session_id
-        result = make_answer(offer, policy, session_id=session_id, version=session_id, crypto_keys=_keys())
+        keys = self.srtp_keys()
+        result = make_answer(offer, policy, session_id=session_id, version=session_id, crypto_keys=keys)
         if isinstance(result, Rejected):
             await call.finish(result.reason)
             return respond_to(
@@ -324,7 +433,7 @@ class CallManager:
                 extra=(("Warning", f'399 portier "{result.reason}"'),),
             )
         try:
-            await self._start_stream(call, result.chosen, host, receive_dtmf=result.chosen.telephone_event_pt)
+            await self.start_stream(call, result.chosen, host, receive_dtmf=result.chosen.telephone_event_pt)
         except Exception as exc:
             log.exception("call %s: media failed to start", call.call_id)
             await call.finish(f"media failed: {exc}")
@@ -339,19 +448,22 @@ class CallManager:
             body=result.sdp.encode(),
             extra=call.timer.headers() if call.timer else (),
         )
-        call.dialog = Dialog.as_uas(request, tag)
+        if call.reliable is not None:
+            call.reliable.finish()  # our 1xx carry no SDP, so the 2xx need not wait for their PRACK (§3)
+        if call.dialog is None:
+            call.dialog = Dialog.as_uas(request, tag)
         call.dialog.send_response(ok)
         call.set_state(CallState.TALKING)
-        self._limit_talking(call)
+        self.limit_talking(call)
         if call.timer is not None:
-            call.spawn(self._run_session_timer(call, call.timer.we_refresh(we_are_uas=True)))
+            call.spawn(self.run_session_timer(call, call.timer.we_refresh(we_are_uas=True)))
         call.answer_sdp = result.sdp
         call.offer_sdp = offer
         assert incoming.key is not None
         call.spawn(call.retransmit_ok(incoming.key, ok, self.timers.t1, self.timers.t2))
         return ok
 
-    async def _start_stream(
+    async def start_stream(
         self, call: Call, chosen: NegotiatedMedia, host: str, *, receive_dtmf: int | None
     ) -> None:
         settings = self._settings()
@@ -387,12 +499,21 @@ class CallManager:
         name = f"{call.direction}-{call.call_id.split('@')[0]}"[:80]
         stream = RtpStream(
             config,
-            self.audio_in.source(rate),
-            self.audio_out.sink(rate, name),
+            self.audio_in.source(
+                rate, gain=lambda: microphone_db(self._settings().intercom.media.volume.microphone_gain)
+            ),
+            self.audio_out.sink(
+                rate, name, gain=lambda: volume_db(self._settings().intercom.media.volume.speakerphone_volume)
+            ),
             on_dtmf=call.digit,
         )
         await stream.start()
         call.stream = stream
+
+    @staticmethod
+    def srtp_keys() -> dict[str, bytes]:
+        """Fresh SDES master keys (16-byte key + 14-byte salt) per suite, used only if SRTP is agreed."""
+        return {suite: secrets.token_bytes(30) for suite in SRTP_SUITES}
 
     def _inband(self, call: Call, chosen: NegotiatedMedia) -> bool:
         """Listen for tones when DTMF Type is In-band, or AUTO and the peer has no telephone-event."""
@@ -463,6 +584,9 @@ class CallManager:
         inactive = bool(line and line.settings.inactive_hold)
         offer = resume_offer(previous) if resume else hold_offer(previous, inactive=inactive)
         await self._reoffer(call, offer)
+        if not resume and call.stream is not None:  # a held party hears nothing of the room
+            host, port = call.stream.remote
+            call.stream.redirect(host, port, sends=False, receives=False)
         call.set_state(CallState.TALKING if resume else CallState.HELD)
 
     async def _reoffer(self, call: Call, offer: SessionDescription) -> None:
@@ -503,7 +627,7 @@ class CallManager:
             )
         call.answer_sdp, call.offer_sdp = None, offer
 
-    async def _run_session_timer(self, call: Call, we_refresh: bool) -> None:
+    async def run_session_timer(self, call: Call, we_refresh: bool) -> None:
         """RFC 4028 §10: refresh at half the interval, or end the call when the peer's refresh is late."""
         timer = call.timer
         assert timer is not None
@@ -555,7 +679,7 @@ class CallManager:
             extra=call.timer.headers() if call.timer else (),
         )
 
-    def _limit_talking(self, call: Call) -> None:
+    def limit_talking(self, call: Call) -> None:
         """ "Limit Talking Duration": a door call cannot be left open for ever."""
         basic = self._settings().intercom.features.basic
         if basic.limit_talking_duration:
@@ -618,8 +742,23 @@ class CallManager:
         if rejection is not None:
             return respond_to(request, rejection.status, rejection.reason, to_tag=call.dialog.local_tag)
         call.acked.set()
+        call.far_end_ended = call.state in (CallState.TALKING, CallState.HELD)
         await call.finish("remote hangup")
         return respond_to(request, 200, "OK", to_tag=call.dialog.local_tag, user_agent=self.user_agent)
+
+    def _on_prack(self, incoming: IncomingRequest) -> SipResponse:
+        """A PRACK (RFC 3262 §3): 200 when it acknowledges our reliable 1xx, 481 when it names none."""
+        request = incoming.request
+        call = self._call_of(request)
+        if call is None or call.dialog is None or call.reliable is None:
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
+        tag = call.dialog.local_tag
+        rejection = call.dialog.receive_request(request)
+        if rejection is not None:
+            return respond_to(request, rejection.status, rejection.reason, to_tag=tag)
+        if not call.reliable.on_prack(request):
+            return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=tag)
+        return respond_to(request, 200, "OK", to_tag=tag, user_agent=self.user_agent)
 
     def _on_cancel(self, incoming: IncomingRequest) -> None:
         for call in self.calls.values():
@@ -647,11 +786,24 @@ class CallManager:
 
     # --- outgoing ---------------------------------------------------------------------------------
 
-    async def dial(self, target: str, *, line: int | None = None, agent: UserAgent | None = None) -> Call:
-        """Call ``target``: a number on a line, a SIP URI, or an IP address (direct call)."""
+    async def dial(
+        self, target: str, *, line: int | None = None, agent: UserAgent | None = None, intercom: bool = False
+    ) -> Call:
+        """Call ``target``: a number on a line, a SIP URI, or an IP address (direct call).
+
+        ``intercom`` asks the callee to answer at once (Call-Info answer-after=0). Policy may refuse
+        (Ban Outgoing, restricted outgoing list) with a ValueError that says why.
+        """
         settings = self._settings()
         info = self.lines.get(line) if line else None
-        uri, destination = self._target(target, info, settings)
+        if info is not None:
+            _check_registered(info)
+        decision = policy.decide_outgoing(
+            target, info.number if info else 0, settings, self.restricted_outgoing()
+        )
+        if isinstance(decision, policy.Refuse):
+            raise ValueError(decision.why)
+        uri, destination = self._target(decision.number, info, settings)
         chosen_agent = info.agent if info else agent
         if chosen_agent is None:
             raise ValueError("no SIP agent to call from")
@@ -674,10 +826,13 @@ class CallManager:
             destination=destination,
             state=CallState.CALLING,
             forget=self._forget,
+            intercom=intercom,
+            anonymous=decision.anonymous,
         )
         self.calls[call_id] = call
         call.set_state(CallState.CALLING)
-        call.spawn(self._run_outgoing(call, uri, from_uri, info, settings))
+        self.hands_free.call_started()
+        call.spawn(outgoing.place(self, call, uri, from_uri, info, settings))
         return call
 
     def _target(self, target: str, info: LineInfo | None, settings: Settings) -> tuple[str, Endpoint]:
@@ -700,101 +855,6 @@ class CallManager:
             raise ValueError(f"line {info.number} has no server to call through yet")
         return f"sip:{text}@{info.domain}", destination
 
-    async def _run_outgoing(
-        self, call: Call, uri: str, from_uri: str, info: LineInfo | None, settings: Settings
-    ) -> None:
-        try:
-            await self._outgoing(call, uri, from_uri, info, settings)
-        except Exception as exc:
-            log.exception("call %s failed", call.call_id)
-            await call.finish(f"failed: {exc}")
-
-    async def _outgoing(
-        self, call: Call, uri: str, from_uri: str, info: LineInfo | None, settings: Settings
-    ) -> None:
-        agent = call.agent
-        call.rtp_port = self.ports.acquire()
-        host = agent.local_ip(call.destination.host)
-        policy = media_policy(
-            info.settings if info else None, settings.intercom.media, address=host, port=call.rtp_port
-        )
-        session_id = secrets.randbits(31)
-        call.sdp_session = call.sdp_version = session_id
-        offer = make_offer(policy, session_id=session_id, version=session_id, crypto_keys=_keys())
-        from_ = parse_name_addr(f"<{from_uri}>;tag={new_tag()}", "From")
-        to = parse_name_addr(f"<{uri}>", "To")
-        account = (
-            AuthAccount(info.settings.username, info.settings.auth_password, info.settings.auth_user)
-            if info
-            else AuthAccount("portier", "")
-        )
-        auth = DigestSession(account)
-        credentials: tuple[tuple[str, str], ...] = ()
-        timer_headers = offer_headers(
-            info.settings.session_timer if info else False, info.settings.session_timeout if info else 1800
-        )
-        cseq = 1
-        while True:
-            request = make_uac_request(
-                "INVITE",
-                uri,
-                from_=from_,
-                to=to,
-                call_id=call.call_id,
-                cseq=cseq,
-                via=agent.make_via(call.destination),
-                contact=call.contact,
-                headers=credentials + timer_headers,
-                body=offer.encode(),
-                content_type="application/sdp",
-                user_agent=self.user_agent,
-            )
-
-            def provisional(response: SipResponse) -> None:
-                if response.status in (180, 183) and call.state is CallState.CALLING:
-                    call.set_state(CallState.ALERTING)
-
-            result = await agent.request(request, call.destination, on_provisional=provisional)
-            if isinstance(result, RequestFailed):
-                await call.finish(result.reason)
-                return
-            if result.status in (401, 407) and info is not None:
-                header = "WWW-Authenticate" if result.status == 401 else "Proxy-Authenticate"
-                answer = auth.on_challenge(
-                    result.status, result.get_all(header), "INVITE", uri, offer.encode()
-                )
-                if isinstance(answer, Retry):
-                    credentials, cseq = answer.headers, cseq + 1
-                    continue
-            break
-        if not 200 <= result.status < 300:
-            await call.finish(f"{result.status} {result.reason}".strip())
-            return
-        try:
-            call.dialog = Dialog.as_uac(request, result)
-        except DialogError as exc:
-            await call.finish(f"bad 2xx: {exc}")
-            return
-        ack, _ = call.dialog.create_request(
-            "ACK", via=agent.make_via(call.destination), contact=None, cseq=cseq, user_agent=self.user_agent
-        )
-        await agent.send_raw(bytes(ack), call.destination)
-        try:
-            negotiated = accept_answer(offer, parse_sdp(result.body))
-        except SdpError as exc:
-            negotiated = Rejected(str(exc))
-        if isinstance(negotiated, Rejected):
-            await call.hangup(f"unusable answer: {negotiated.reason}")
-            return
-        dtmf = policy.dtmf.payload_type if policy.dtmf else None
-        await self._start_stream(call, negotiated, host, receive_dtmf=dtmf)
-        call.set_state(CallState.TALKING)
-        call.offer_sdp = offer
-        self._limit_talking(call)
-        call.timer = from_answer(result)
-        if call.timer is not None:
-            call.spawn(self._run_session_timer(call, call.timer.we_refresh(we_are_uas=False)))
-
 
 async def _after(seconds: float) -> object:
     await asyncio.sleep(seconds)
@@ -806,6 +866,13 @@ async def _hangup_after(call: Call, seconds: float) -> None:
     await call.hangup("talking duration limit")
 
 
-def _keys() -> dict[str, bytes]:
-    """Fresh SDES master keys (16-byte key + 14-byte salt) per suite, used only if SRTP is agreed."""
-    return {suite: secrets.token_bytes(30) for suite in SRTP_SUITES}
+def _check_registered(info: LineInfo) -> None:
+    """ "Dial Without Registered" off: a line that registers calls out only while its registrar has
+    it. A line with registration off (Unapplied) is a proxy-only line and always calls out."""
+    status = info.status() if info.status is not None else None
+    if status in (None, "Registered", "Unapplied") or info.settings.dial_without_registered:
+        return
+    raise ValueError(
+        f"line {info.number} is not registered ({status}); calls go out on it only once it is, or "
+        "with 'Dial Without Registered' on"
+    )

@@ -85,7 +85,9 @@ class Incoming:
     busy: bool = False
     """Another call is up (ringing, calling or talking)."""
     busy_with_intercom: bool = False
-    """The call that is up is itself an intercom call."""
+    """A call that is up is itself an intercom call."""
+    waiting_already: bool = False
+    """A second call is already up or ringing: a third caller is busy (one waiting call at a time)."""
 
 
 def is_anonymous(user: str, host: str, display: str, privacy: str) -> bool:
@@ -142,15 +144,20 @@ def decide_incoming(call: Incoming, settings: Settings, restricted: Sequence[Res
         return Redirect(line.forward_unconditional_number, "call forward unconditional")
     intercom = call.intercom_delay is not None and features.intercom.enable
     if call.busy:
-        if intercom and features.intercom.barge and not call.busy_with_intercom:
-            return Ring(call.intercom_delay, basic.no_answer_hangup_timeout, intercom=True, barge=True)
+        if intercom and features.intercom.barge:
+            if call.busy_with_intercom:
+                return Reject(codes.busy, "busy (an intercom call is up; a second one is refused)")
+            if not call.waiting_already:
+                return Ring(call.intercom_delay, basic.no_answer_hangup_timeout, intercom=True, barge=True)
         if line is not None and line.forward_busy and line.forward_busy_number:
             return Redirect(line.forward_busy_number, "call forward on busy")
-        if not basic.call_waiting or (intercom and call.busy_with_intercom):
-            return Reject(codes.busy, "busy")
+        if not basic.call_waiting:
+            return Reject(codes.busy, "busy (call waiting is off)")
+        if call.waiting_already:
+            return Reject(codes.busy, "busy (a call is already waiting)")
         respond_182 = bool(line and line.respond_182)
         return Ring(None, basic.no_answer_hangup_timeout, waiting=True, use_182=respond_182,
-                    silent=basic.silent_mode)
+                    intercom=intercom, silent=basic.silent_mode)
     if intercom:
         return Ring(call.intercom_delay, basic.no_answer_hangup_timeout, intercom=True,
                     silent=not features.intercom.tone)

@@ -23,6 +23,7 @@ from portier.phone.registration import LineStatus
 from portier.phone.registration_config import registration_config
 from portier.settings.choices import TlsVersion
 from portier.settings.declare import Leaf
+from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
 from portier.sip.agent import AgentConfig, RequestFailed, UserAgent
@@ -112,6 +113,8 @@ class SipService:
             audio_in=AudioSpec.parse(options.audio_in or "null"),
             audio_out=AudioSpec.parse(options.audio_out or "null"),
             timers=self._timers(),
+            restricted_incoming=lambda: [row for _, row in self.device.storage.rows(RestrictedIncoming)],
+            restricted_outgoing=lambda: [row for _, row in self.device.storage.rows(RestrictedOutgoing)],
         )
         await self._ensure_agent(self.device_port(), settings)
         for number in LINES:
@@ -170,7 +173,10 @@ class SipService:
             domain = config.server_name or first.host
             if not config.server_name and config.request_with_port:  # "Request With Port", as REGISTER does
                 domain = f"{domain}:{first.port}"
-            self.calls.lines[number] = LineInfo(number, line_settings, agent, line.destination, domain)
+            self.calls.lines[number] = LineInfo(
+                number, line_settings, agent, line.destination, domain,
+                status=lambda: str(line.state.status.value),
+            )
         await line.start()
 
     async def _stop_line(self, number: int) -> None:

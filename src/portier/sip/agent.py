@@ -74,6 +74,7 @@ class _Pending:
     future: asyncio.Future[ClientResult]
     destination: Endpoint
     on_provisional: Callable[[SipResponse], None] | None
+    on_repeated_2xx: Callable[[SipResponse], None] | None = None
 
 
 @dataclass
@@ -156,7 +157,10 @@ class UserAgent:
         if self._policy is None:  # built once per change of handlers, not per request
             allowed = frozenset({"OPTIONS", "ACK", "CANCEL", *self._handlers})
             self._policy = UasPolicy(
-                methods=SUPPORTED_METHODS, allowed=allowed, warn_agent=self.config.capabilities.user_agent
+                methods=SUPPORTED_METHODS,
+                allowed=allowed,
+                option_tags=frozenset({"100rel", "timer"}),
+                warn_agent=self.config.capabilities.user_agent,
             )
         return self._policy
 
@@ -188,9 +192,13 @@ class UserAgent:
         to: Endpoint,
         *,
         on_provisional: Callable[[SipResponse], None] | None = None,
+        on_repeated_2xx: Callable[[SipResponse], None] | None = None,
         auto_tcp: bool = False,
     ) -> ClientResult:
-        """Send ``request`` (its top Via already set, fresh branch) and wait for the final response."""
+        """Send ``request`` (its top Via already set, fresh branch) and wait for the final response.
+
+        ``on_repeated_2xx`` (INVITE) hears every 2xx after the first while the transaction lingers
+        (RFC 6026 Accepted, Timer M): retransmissions the dialog must ACK again, or other forks."""
         loop = self._running_loop()
         if auto_tcp and to.transport == "UDP" and len(bytes(request)) > AUTO_TCP_SIZE:
             to = replace(to, transport="TCP")
@@ -200,7 +208,7 @@ class UserAgent:
             key, outputs = self.layer.send_request(request, loop.time(), reliable=is_reliable(to.transport))
         except ValueError as exc:
             return RequestFailed(str(exc), timeout=False)
-        self._pending[key] = _Pending(future, to, on_provisional)
+        self._pending[key] = _Pending(future, to, on_provisional, on_repeated_2xx)
         self._process(outputs)
         return await future
 
@@ -319,9 +327,16 @@ class UserAgent:
                 except Exception:
                     log.exception("provisional response handler failed")
             return
-        self._pending.pop(key, None)
-        if not pending.future.done():
-            pending.future.set_result(response)
+        if pending.future.done():
+            if pending.on_repeated_2xx is not None and response.status < 300:
+                try:
+                    pending.on_repeated_2xx(response)
+                except Exception:
+                    log.exception("repeated 2xx handler failed")
+            return
+        if pending.on_repeated_2xx is None or response.status >= 300:
+            self._pending.pop(key, None)  # else kept until the transaction ends (Terminated)
+        pending.future.set_result(response)
 
     def _fail(self, key: TxKey, reason: str, *, timeout: bool) -> None:
         pending = self._pending.pop(key, None)

@@ -149,6 +149,14 @@ def test_intercom_barge_answers_during_a_call_but_not_a_second_intercom() -> Non
     assert isinstance(second, Reject) and second.code == 486
 
 
+def test_one_waiting_call_at_a_time() -> None:
+    verdict = decide_incoming(caller(busy=True, waiting_already=True), Settings(), [])
+    assert isinstance(verdict, Reject) and verdict.code == 486 and "already waiting" in verdict.why
+    barge = settings(**{"P1 Intercom Barge": True})
+    verdict = decide_incoming(caller(intercom_delay=0.0, busy=True, waiting_already=True), barge, [])
+    assert isinstance(verdict, Reject)
+
+
 def test_intercom_without_barge_waits_like_any_call() -> None:
     verdict = decide_incoming(caller(intercom_delay=0.0, busy=True), Settings(), [])
     assert isinstance(verdict, Ring) and verdict.waiting and not verdict.barge

@@ -1,0 +1,288 @@
+"""Call buttons at work (manual 9.25): presses become calls, answers, hang-ups, DTMF, URLs.
+
+The hardware (or the virtual panel) only publishes :class:`ButtonChanged`; this service reads
+the programmable key table for the device's state and runs the action. A press acts at once,
+except a button whose long press means something in standby: there the short action waits
+for the release, so holding the button for command mode never dials first. PTT buttons act
+on press and hang up on release. Main/Secondary dialling switches to number 2 when number 1
+has not answered within Call Switched Time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from portier.door.button_actions import (
+    Numbers,
+    PhoneState,
+    action_for,
+    call_button,
+    call_button_of,
+    numbers,
+)
+from portier.events import ButtonChanged, CallStateChanged
+from portier.settings import document
+from portier.settings.buttons import ButtonAction, ButtonSubtype, ButtonType, CallButton
+from portier.settings.declare import Leaf
+
+if TYPE_CHECKING:
+    from portier.device import Device
+    from portier.phone.call import Call
+    from portier.phone.calls import CallManager
+
+log = logging.getLogger(__name__)
+
+_ACTIVE = ("Ringing", "Calling", "Alerting", "Talking", "Held")
+
+
+class ButtonService:
+    name = "buttons"
+    watches: tuple[str, ...] = ()
+
+    def __init__(self, device: Device, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        self._device = device
+        self._clock = clock or datetime.datetime.now
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._held_since_desktop: set[int] = set()
+        """Buttons pressed in standby whose short action waits for the release."""
+        self._ptt_calls: dict[int, str] = {}
+        """Button -> call id of the PTT call it holds up."""
+        self.command_mode: Callable[[int], None] | None = None
+        """Called with the button number when a long press asks for command mode (Table 1)."""
+
+    async def start(self) -> None:
+        bus = self._device.bus
+        self._unsubscribe = [
+            bus.subscribe(ButtonChanged, self._on_button),
+            bus.subscribe(CallStateChanged, self._on_call),
+        ]
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def apply(self, changed: list[Leaf]) -> None:
+        return None
+
+    # --- state ------------------------------------------------------------------------------------
+
+    def _calls(self) -> CallManager | None:
+        try:
+            return self._device.service("sip").calls  # type: ignore[no-any-return]
+        except LookupError:
+            return None
+
+    def _live(self) -> list[Call]:
+        calls = self._calls()
+        if calls is None:
+            return []
+        return [call for call in calls.calls.values() if call.state.value in _ACTIVE]
+
+    def phone_state(self) -> PhoneState:
+        live = self._live()
+        if any(c.state.value in ("Talking", "Held") for c in live):
+            return PhoneState.TALKING
+        if any(c.direction == "incoming" and c.state.value == "Ringing" for c in live):
+            return PhoneState.RINGING
+        if any(c.direction == "outgoing" for c in live):
+            return PhoneState.ALERTING
+        return PhoneState.DESKTOP
+
+    def _on_call(self, event: CallStateChanged) -> None:
+        if event.state == "Ended":  # a PTT call the far end ended: the release has nothing to end
+            for button, call_id in list(self._ptt_calls.items()):
+                if call_id == event.call_id:
+                    del self._ptt_calls[button]
+
+    # --- presses ----------------------------------------------------------------------------------
+
+    def _on_button(self, event: ButtonChanged) -> None:
+        settings = self._device.settings.current
+        number = event.button
+        if not 1 <= number <= 5:
+            return
+        state = self.phone_state()
+        button = call_button(settings, number)
+        if event.long:
+            self._held_since_desktop.discard(number)
+            if action_for(number, state, True, settings) == ButtonAction.MAIN_MENU and self.command_mode:
+                self.command_mode(number)
+            return
+        if not event.pressed:
+            if number in self._ptt_calls:
+                self._spawn(self._hang_up(self._ptt_calls.pop(number)))
+            elif number in self._held_since_desktop:
+                self._held_since_desktop.discard(number)
+                self._run(action_for(number, PhoneState.DESKTOP, False, settings), state, pressed=True)
+            return
+        action = action_for(number, state, False, settings)
+        waits_for_release = (
+            state is PhoneState.DESKTOP
+            and button.type != ButtonType.PTT
+            and action_for(number, state, True, settings) == ButtonAction.MAIN_MENU
+        )
+        if waits_for_release:
+            self._held_since_desktop.add(number)
+            return
+        self._run(action, state, pressed=True, physical=number)
+
+    def _run(self, action: ButtonAction, state: PhoneState, *, pressed: bool, physical: int = 0) -> None:
+        calls = self._calls()
+        if calls is None:
+            log.warning("button: the SIP service is not running; press ignored")
+            return
+        target = call_button_of(action)
+        if target is not None:
+            self._function(target, state, physical)
+        elif action == ButtonAction.ANSWER:
+            calls.answer()
+        elif action == ButtonAction.END:
+            if state is PhoneState.RINGING:
+                calls.reject()
+            else:
+                self._spawn(calls.hangup())
+        elif action in (ButtonAction.VOLUME_UP, ButtonAction.VOLUME_DOWN):
+            self._spawn(self._volume(+1 if action == ButtonAction.VOLUME_UP else -1))
+
+    def _function(self, number: int, state: PhoneState, physical: int) -> None:
+        """Run call button ``number``'s own function (Table 23 function key settings)."""
+        settings = self._device.settings.current
+        button = call_button(settings, number)
+        calls = self._calls()
+        assert calls is not None
+        kind = ButtonType(button.type)
+        if kind in (ButtonType.MEMORY, ButtonType.PTT):
+            if state is PhoneState.RINGING:
+                calls.answer()
+                return
+            if state is not PhoneState.DESKTOP and kind is ButtonType.MEMORY:
+                self._spawn(calls.hangup())
+                return
+            if button.subtype == ButtonSubtype.MULTICAST:
+                log.warning("button %d: PTT multicast paging is not built yet (paging issue)", number)
+                return
+            picked = numbers(button, settings.buttons.advanced, self._clock().time())
+            if not picked.first:
+                log.warning("button %d has no number to call", number)
+                return
+            self._spawn(self._dial(button, picked, ptt_button=physical if kind is ButtonType.PTT else 0))
+        elif kind is ButtonType.DTMF:
+            if state is PhoneState.TALKING:
+                self._spawn(self._send_digits(button.value))
+        elif kind is ButtonType.KEY_EVENT:
+            if button.subtype == ButtonSubtype.RELEASE:
+                self._spawn(calls.hangup())
+            elif state is PhoneState.RINGING:
+                calls.answer()
+        elif kind is ButtonType.ACTION_URL:
+            self._spawn(self._get(button.value))
+        elif kind in (ButtonType.MULTICAST, ButtonType.MCAST_LISTENING):
+            log.warning("button %d: multicast paging is not built yet (paging issue); nothing sent", number)
+
+    # --- the actions ------------------------------------------------------------------------------
+
+    def _line(self, button: CallButton) -> int | None:
+        if button.line:
+            return int(button.line)
+        try:
+            states = self._device.service("sip").line_states()
+        except LookupError:
+            return None
+        registered = [s.line for s in states if s.status.value == "Registered"]
+        return registered[0] if registered else None
+
+    async def _dial(self, button: CallButton, picked: Numbers, ptt_button: int) -> None:
+        calls = self._calls()
+        assert calls is not None
+        intercom = button.subtype == ButtonSubtype.INTERCOM
+        call = await self._place(calls, picked.first, button, intercom)
+        if call is None:
+            return
+        if ptt_button:
+            self._ptt_calls[ptt_button] = call.call_id
+        if picked.then is None:
+            return
+        if await self._answered_within(call, picked.switch_after):
+            return
+        if call.state.value != "Ended":
+            await calls.hangup(call.call_id)
+        log.info("button: %s not answered in %.0f s, calling %s", picked.first, picked.switch_after,
+                 picked.then)
+        second = await self._place(calls, picked.then, button, intercom)
+        if second is not None and ptt_button:
+            self._ptt_calls[ptt_button] = second.call_id
+
+    async def _place(
+        self, calls: CallManager, target: str, button: CallButton, intercom: bool
+    ) -> Call | None:
+        try:
+            if intercom:
+                return await calls.dial(target, line=self._line(button), intercom=True)
+            return await calls.dial(target, line=self._line(button))
+        except (ValueError, LookupError) as exc:
+            log.warning("button: cannot call %s: %s", target, exc)
+            return None
+
+    async def _answered_within(self, call: Call, seconds: float) -> bool:
+        """True once the call is Talking; False if it ends or the time runs out first."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            if call.state.value in ("Talking", "Held"):
+                return True
+            if call.state.value == "Ended":
+                return False
+            await asyncio.sleep(0.1)
+        return call.state.value in ("Talking", "Held")
+
+    async def _hang_up(self, call_id: str) -> None:
+        calls = self._calls()
+        if calls is not None:
+            await calls.hangup(call_id)
+
+    async def _send_digits(self, digits: str) -> None:
+        calls = self._calls()
+        assert calls is not None
+        for digit in digits:
+            await calls.send_dtmf(digit)
+            await asyncio.sleep(0.15)
+
+    async def _volume(self, step: int) -> None:
+        leaf = document.find("intercom.media.volume.speakerphone_volume")
+        current = int(document.get(self._device.settings.current, leaf))
+        wanted = max(1, min(9, current + step))
+        if wanted != current:
+            await self._device.apply_settings({leaf: wanted})
+
+    async def _get(self, url: str) -> None:
+        if not url.startswith(("http://", "https://")):
+            log.warning("button: action URL %r is not an http(s) URL", url)
+            return
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                response = await client.get(url)
+            log.info("button: GET %s -> %d", url, response.status_code)
+        except httpx.HTTPError as exc:
+            log.warning("button: GET %s failed: %s", url, exc)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("button action failed: %s", finished.exception())
+
+        task.add_done_callback(done)
