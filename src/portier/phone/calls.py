@@ -60,6 +60,9 @@ from portier.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
+MUTED_DB = -200.0
+"""A gain that leaves nothing of the microphone (int16 samples scaled by 1e-10)."""
+
 _DIVERSION = {
     "call forward unconditional": "unconditional",
     "call forward on busy": "user-busy",
@@ -499,9 +502,7 @@ class CallManager:
         name = f"{call.direction}-{call.call_id.split('@')[0]}"[:80]
         stream = RtpStream(
             config,
-            self.audio_in.source(
-                rate, gain=lambda: microphone_db(self._settings().intercom.media.volume.microphone_gain)
-            ),
+            self.audio_in.source(rate, gain=lambda: self._microphone_db(call)),
             self.audio_out.sink(
                 rate, name, gain=lambda: volume_db(self._settings().intercom.media.volume.speakerphone_volume)
             ),
@@ -514,6 +515,13 @@ class CallManager:
     def srtp_keys() -> dict[str, bytes]:
         """Fresh SDES master keys (16-byte key + 14-byte salt) per suite, used only if SRTP is agreed."""
         return {suite: secrets.token_bytes(30) for suite in SRTP_SUITES}
+
+    def _microphone_db(self, call: Call) -> float:
+        """Hands-free microphone gain; silence in an intercom call with "Enable Intercom Mute"."""
+        settings = self._settings()
+        if call.intercom and settings.intercom.features.intercom.mute:
+            return MUTED_DB
+        return microphone_db(settings.intercom.media.volume.microphone_gain)
 
     def _inband(self, call: Call, chosen: NegotiatedMedia) -> bool:
         """Listen for tones when DTMF Type is In-band, or AUTO and the peer has no telephone-event."""
