@@ -113,12 +113,19 @@ def _tone_player(device: Device) -> Service:
     return TonePlayer(device)
 
 
+def _buttons(device: Device) -> Service:
+    from .door.buttons import ButtonService
+
+    return ButtonService(device)
+
+
 SERVICES: list[Callable[[Device], Service]] = [
     EventLog,
     _sip_service,
     _call_log,
     _action_url,
     _door_service,
+    _buttons,
     _tone_player,
 ]
 

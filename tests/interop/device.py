@@ -114,7 +114,12 @@ async def running_device(
     """
     port = free_port("udp")
     options = RuntimeOptions(
-        sip_port=port, sip_host="127.0.0.1", sip_t1=t1, audio_in=audio_in, audio_out=audio_out
+        http=("127.0.0.1", free_port("tcp")),  # never the default 0.0.0.0:80 (network hygiene)
+        sip_port=port,
+        sip_host="127.0.0.1",
+        sip_t1=t1,
+        audio_in=audio_in,
+        audio_out=audio_out,
     )
     device = Device(data_dir, options)
     if values:

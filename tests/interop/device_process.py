@@ -116,6 +116,14 @@ def status_of(response: str | None) -> int | None:
 # -- the device ----------------------------------------------------------------------------------
 
 
+def free_tcp_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the device's web listener in tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        tcp.bind((LOOPBACK, 0))
+        port: int = tcp.getsockname()[1]
+        return port
+
+
 def free_sip_port() -> int:
     """A port P with UDP P, TCP P and TCP P+1 (the TLS listener) free on 127.0.0.1 right now."""
     for _ in range(50):
@@ -156,6 +164,7 @@ class DeviceProcess:
     ) -> None:
         self.data_dir = data_dir
         self.port = port if port is not None else free_sip_port()
+        self.http_port = free_tcp_port()
         self.t1 = t1
         self.prefix = list(prefix)
         self.limit = limit
@@ -192,6 +201,7 @@ class DeviceProcess:
         run = [
             self.python, "-m", "portier", "run", "--data", str(self.data_dir),
             "--sip-port", str(self.port), "--sip-host", LOOPBACK, "--log-level", self.log_level,
+            "--http", f"{LOOPBACK}:{self.http_port}",
         ]  # fmt: skip
         if self.t1 is not None:
             run += ["--sip-t1", str(self.t1)]

@@ -5,7 +5,12 @@ the programmable key table for the device's state and runs the action. A press a
 except a button whose long press means something in standby: there the short action waits
 for the release, so holding the button for command mode never dials first. PTT buttons act
 on press and hang up on release. Main/Secondary dialling switches to number 2 when number 1
-has not answered within Call Switched Time.
+has not answered within Call Switched Time; Day/Night picks by ``clock`` (the wall clock, or a
+test's). A long press whose Desktop Long Pressed is Main Menu enters command mode
+(``command_runner.py``), which takes the presses of its window.
+
+A number that is a SIP URI or an IP address is called directly from the device's port when no line
+is chosen or registered; a plain number goes out on the button's line (AUTO: the first registered).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from portier.door.button_actions import (
     call_button_of,
     numbers,
 )
+from portier.door.command_runner import CommandModeRunner
 from portier.events import ButtonChanged, CallStateChanged
 from portier.settings import document
 from portier.settings.buttons import ButtonAction, ButtonSubtype, ButtonType, CallButton
@@ -47,15 +53,19 @@ class ButtonService:
 
     def __init__(self, device: Device, clock: Callable[[], datetime.datetime] | None = None) -> None:
         self._device = device
-        self._clock = clock or datetime.datetime.now
+        self.clock: Callable[[], datetime.datetime] = clock or datetime.datetime.now
+        """The time of day Day/Night dialling reads (replaceable, e.g. by a test)."""
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._held_since_desktop: set[int] = set()
         """Buttons pressed in standby whose short action waits for the release."""
         self._ptt_calls: dict[int, str] = {}
         """Button -> call id of the PTT call it holds up."""
-        self.command_mode: Callable[[int], None] | None = None
-        """Called with the button number when a long press asks for command mode (Table 1)."""
+        self._ptt_down: set[int] = set()
+        """PTT buttons held now: a call whose button was let go while it was being placed is ended."""
+        self._dialling: set[asyncio.Task[Any]] = set()
+        """Dials that may still switch to number 2; an End press stops them."""
+        self.command_mode = CommandModeRunner(device, self._spawn)
 
     async def start(self) -> None:
         bus = self._device.bus
@@ -68,6 +78,7 @@ class ButtonService:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
+        self.command_mode.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -114,13 +125,17 @@ class ButtonService:
         if not 1 <= number <= 5:
             return
         state = self.phone_state()
-        button = call_button(settings, number)
         if event.long:
             self._held_since_desktop.discard(number)
-            if action_for(number, state, True, settings) == ButtonAction.MAIN_MENU and self.command_mode:
-                self.command_mode(number)
+            main_menu = action_for(number, state, True, settings) == ButtonAction.MAIN_MENU
+            if main_menu and number not in self._ptt_down:
+                self.command_mode.enter(number)
+            return
+        standby = state is PhoneState.DESKTOP  # in a call (one came in during the window) a press is a press
+        if (standby or not event.pressed) and self.command_mode.take(number, event.pressed):
             return
         if not event.pressed:
+            self._ptt_down.discard(number)
             if number in self._ptt_calls:
                 self._spawn(self._hang_up(self._ptt_calls.pop(number)))
             elif number in self._held_since_desktop:
@@ -128,14 +143,18 @@ class ButtonService:
                 self._run(action_for(number, PhoneState.DESKTOP, False, settings), state, pressed=True)
             return
         action = action_for(number, state, False, settings)
+        target = call_button_of(action)
+        ptt = target is not None and call_button(settings, target).type == ButtonType.PTT
         waits_for_release = (
             state is PhoneState.DESKTOP
-            and button.type != ButtonType.PTT
+            and not ptt
             and action_for(number, state, True, settings) == ButtonAction.MAIN_MENU
         )
         if waits_for_release:
             self._held_since_desktop.add(number)
             return
+        if ptt:
+            self._ptt_down.add(number)
         self._run(action, state, pressed=True, physical=number)
 
     def _run(self, action: ButtonAction, state: PhoneState, *, pressed: bool, physical: int = 0) -> None:
@@ -152,6 +171,8 @@ class ButtonService:
             if state is PhoneState.RINGING:
                 calls.reject()
             else:
+                for dialling in self._dialling:
+                    dialling.cancel()
                 self._spawn(calls.hangup())
         elif action in (ButtonAction.VOLUME_UP, ButtonAction.VOLUME_DOWN):
             self._spawn(self._volume(+1 if action == ButtonAction.VOLUME_UP else -1))
@@ -173,11 +194,14 @@ class ButtonService:
             if button.subtype == ButtonSubtype.MULTICAST:
                 log.warning("button %d: PTT multicast paging is not built yet (paging issue)", number)
                 return
-            picked = numbers(button, settings.buttons.advanced, self._clock().time())
+            picked = numbers(button, settings.buttons.advanced, self.clock().time())
             if not picked.first:
                 log.warning("button %d has no number to call", number)
                 return
-            self._spawn(self._dial(button, picked, ptt_button=physical if kind is ButtonType.PTT else 0))
+            ptt_button = physical if kind is ButtonType.PTT else 0
+            task = self._spawn(self._dial(button, picked, ptt_button))
+            self._dialling.add(task)
+            task.add_done_callback(self._dialling.discard)
         elif kind is ButtonType.DTMF:
             if state is PhoneState.TALKING:
                 self._spawn(self._send_digits(button.value))
@@ -208,32 +232,48 @@ class ButtonService:
         assert calls is not None
         intercom = button.subtype == ButtonSubtype.INTERCOM
         call = await self._place(calls, picked.first, button, intercom)
-        if call is None:
+        if call is None or not self._ptt_held(ptt_button, call, calls):
             return
-        if ptt_button:
-            self._ptt_calls[ptt_button] = call.call_id
         if picked.then is None:
             return
         if await self._answered_within(call, picked.switch_after):
             return
         if call.state.value != "Ended":
             await calls.hangup(call.call_id)
+        if ptt_button and ptt_button not in self._ptt_down:
+            return
         log.info("button: %s not answered in %.0f s, calling %s", picked.first, picked.switch_after,
                  picked.then)
         second = await self._place(calls, picked.then, button, intercom)
-        if second is not None and ptt_button:
-            self._ptt_calls[ptt_button] = second.call_id
+        if second is not None:
+            self._ptt_held(ptt_button, second, calls)
+
+    def _ptt_held(self, ptt_button: int, call: Call, calls: CallManager) -> bool:
+        """Tie a PTT call to its button; False (and the call ended) if the button was let go already."""
+        if not ptt_button:
+            return True
+        if ptt_button in self._ptt_down:
+            self._ptt_calls[ptt_button] = call.call_id
+            return True
+        self._spawn(calls.hangup(call.call_id))
+        return False
 
     async def _place(
         self, calls: CallManager, target: str, button: CallButton, intercom: bool
     ) -> Call | None:
+        line = self._line(button)
         try:
-            if intercom:
-                return await calls.dial(target, line=self._line(button), intercom=True)
-            return await calls.dial(target, line=self._line(button))
+            agent = self._device.service("sip").agent()
+        except (LookupError, KeyError):
+            agent = None
+        try:
+            call = await calls.dial(target, line=line, agent=agent, intercom=intercom)
         except (ValueError, LookupError) as exc:
             log.warning("button: cannot call %s: %s", target, exc)
             return None
+        log.info("button: calling %s%s%s", target, f" on SIP{line}" if line else "",
+                 " (intercom)" if intercom else "")
+        return call
 
     async def _answered_within(self, call: Call, seconds: float) -> bool:
         """True once the call is Talking; False if it ends or the time runs out first."""
@@ -276,8 +316,8 @@ class ButtonService:
         except httpx.HTTPError as exc:
             log.warning("button: GET %s failed: %s", url, exc)
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
@@ -286,3 +326,4 @@ class ButtonService:
                 log.error("button action failed: %s", finished.exception())
 
         task.add_done_callback(done)
+        return task

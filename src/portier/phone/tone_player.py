@@ -11,6 +11,12 @@ calls alone, in this order:
   early media plays (the call re-announced Alerting with the reason ``EARLY_MEDIA``);
 - an outgoing call just ended busy or declined (486, 600, 603): the busy tone for ``BUSY_SECONDS``.
 
+An intercom call never rings: when it arrives, "Enable Intercom Tone" plays ``INTERCOM_TONE`` once
+(manual 8.1, Table 6), whether it is answered at once or after the delay it asked for, and with the
+setting off it arrives silently. One-off sounds (the intercom tone, door alarm rings, the command mode
+beep and announcements) play over whatever else plays, each to its own file: ``play_ring``,
+``play_cadence`` and ``play_samples``.
+
 A cue stops the moment a state change makes it wrong: the sink is closed there and then, not on the
 next frame. Tones are rendered in 20 ms frames on the event loop, paced from their start time, at
 ``TONE_RATE``. Where they go follows ``--audio-out``: a sound card mixes them with the call's audio
@@ -28,7 +34,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from portier.events import CallStateChanged
-from portier.media.audio import AudioError, AudioSpec, Sink, Source, apply_gain, volume_db
+from portier.media.audio import (
+    AudioError,
+    AudioSpec,
+    LoopSource,
+    Samples,
+    Sink,
+    Source,
+    apply_gain,
+    volume_db,
+)
 from portier.media.ringtone import DEFAULT_RING, builtin_ring, ring_source, ringtone_data
 from portier.media.tones import ToneGenerator, effective_cadence
 from portier.settings.declare import Leaf
@@ -50,6 +65,9 @@ BUSY_CODES = (486, 600, 603)
 """Final responses to our INVITE that mean the far end is busy or declined: the busy tone follows."""
 
 RING, RINGBACK, BUSY, CALL_WAITING = "ring", "ringback", "busy", "call-waiting"
+INTERCOM = "intercom"
+INTERCOM_TONE = "1000/150,0/100,1000/150,0/0"
+"""Two short 1 kHz beeps, once: an intercom call has arrived (the Tone page has no such cadence)."""
 EARLY_MEDIA = "early media"
 """The reason of an Alerting ``CallStateChanged`` whose early media plays: the far end's own ringback
 (or announcement) is heard instead of ours."""
@@ -64,6 +82,8 @@ class CallView:
     direction: str
     state: str
     reason: str = ""
+    intercom: bool = False
+    """An intercom call (it asked to be answered automatically): it gets the intercom tone, no ring."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +99,7 @@ def cue_for(calls: Mapping[str, CallView], busy: Cue | None) -> Cue | None:
     """The cue the live ``calls`` ask for (oldest call first); ``busy`` plays when nothing else does."""
     talking = any(call.state in ("Talking", "Held") for call in calls.values())
     for call in calls.values():
-        if call.direction == "incoming" and call.state == "Ringing":
+        if call.direction == "incoming" and call.state == "Ringing" and not call.intercom:
             return Cue(CALL_WAITING if talking else RING, call.call_id, call.line)
     for call in calls.values():
         if call.direction == "outgoing" and call.state == "Alerting" and call.reason != EARLY_MEDIA:
@@ -237,9 +257,29 @@ class TonePlayer:
                 # the playback ends the cue; this ends it too when nothing plays (null output, no busy tone)
                 self._busy_timer = asyncio.get_running_loop().call_later(BUSY_SECONDS + 1, self._end_busy)
         else:
-            view = CallView(event.call_id, event.line, event.direction, event.state, event.reason)
+            previous = self.calls.get(event.call_id)
+            if previous is not None:
+                intercom = previous.intercom
+            else:
+                intercom = event.direction == "incoming" and self._is_intercom(event.call_id)
+            view = CallView(event.call_id, event.line, event.direction, event.state, event.reason, intercom)
             self.calls[event.call_id] = view
+            if intercom and previous is None and event.state == "Ringing":
+                self._intercom_tone(event.call_id)
         self._follow()
+
+    def _is_intercom(self, call_id: str) -> bool:
+        """Whether the SIP service took ``call_id`` as an intercom call (its events do not say)."""
+        try:
+            manager = self.device.service("sip").calls
+        except LookupError:
+            return False
+        call = manager.calls.get(call_id) if manager is not None else None
+        return bool(call is not None and call.intercom)
+
+    def _intercom_tone(self, call_id: str) -> None:
+        if self.device.settings.current.intercom.features.intercom.tone:
+            self.play_cadence(f"{INTERCOM}-{_file_part(call_id)}", INTERCOM_TONE)
 
     def _end_busy(self) -> None:
         if self._busy_timer is not None:
@@ -296,7 +336,9 @@ class TonePlayer:
 
     def _sink_name(self, kind: str, call_id: str) -> str:
         """``tones/ring-<call>`` (``-2``, ``-3``... when the same call hears the same tone again)."""
-        base = f"tones/{kind}-{_file_part(call_id)}"
+        return self._unique(f"tones/{kind}-{_file_part(call_id)}")
+
+    def _unique(self, base: str) -> str:
         name, count = base, 1
         while name in self._names:
             count += 1
@@ -335,3 +377,40 @@ class TonePlayer:
             return
         cue = Cue("alarm", f"alarm-{ring}", 0)
         self.alarms.add(self._play(cue, lambda: self._ring_source(ring), self._ring_gain, duration=seconds))
+
+    # --- one-off sounds: the intercom tone, command mode beeps and announcements -----------------------
+
+    def play_cadence(self, name: str, cadence: str, seconds: float | None = None) -> Playback | None:
+        """Play a cadence string (``1000/200,0/800``) at the speaker volume over whatever else plays, until
+        it ends by itself (``...,0/0``), ``seconds`` run out, or ``stop()`` on the playback; its file is
+        ``tones/<name>.wav``. None when the output is null (nothing plays)."""
+        generator = ToneGenerator(cadence, TONE_RATE)
+
+        async def source() -> Source:
+            return generator
+
+        return self._extra(name, source, seconds)
+
+    def play_samples(self, name: str, samples: Samples) -> Playback | None:
+        """Play ``samples`` (mono int16 at ``TONE_RATE``) once at the speaker volume over whatever else
+        plays (a spoken announcement); its file is ``tones/<name>.wav``. None when nothing plays."""
+        if samples.size == 0:
+            return None
+
+        async def source() -> Source:
+            return LoopSource(samples)
+
+        return self._extra(name, source, samples.size / TONE_RATE)
+
+    def _extra(self, name: str, source: Callable[[], Awaitable[Source | None]],
+               seconds: float | None) -> Playback | None:
+        if self.output.kind == "null" or (seconds is not None and seconds <= 0):
+            return None
+        cue = Cue(name, name, 0)
+
+        def sink() -> Sink:
+            return self.output.sink(TONE_RATE, self._unique(f"tones/{name}"))
+
+        playback = Playback(cue, sink, source, self._speaker_gain, seconds, self._finished)
+        self.alarms.add(playback)
+        return playback
