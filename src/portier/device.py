@@ -107,16 +107,22 @@ def _door_service(device: Device) -> Service:
     return DoorService(device)
 
 
+def _buttons(device: Device) -> Service:
+    from .door.buttons import ButtonService
+
+    return ButtonService(device)
+
+
 def _tone_player(device: Device) -> Service:
     from .phone.tone_player import TonePlayer
 
     return TonePlayer(device)
 
 
-def _buttons(device: Device) -> Service:
-    from .door.buttons import ButtonService
+def _web_service(device: Device) -> Service:
+    from .web.service import WebService
 
-    return ButtonService(device)
+    return WebService(device)
 
 
 SERVICES: list[Callable[[Device], Service]] = [
@@ -127,6 +133,7 @@ SERVICES: list[Callable[[Device], Service]] = [
     _door_service,
     _buttons,
     _tone_player,
+    _web_service,
 ]
 
 

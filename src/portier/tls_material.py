@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 DEFAULT_NAME = "default-device.pem"
 
 
-def _split_pem(content: bytes) -> tuple[bytes, bytes]:
+def split_pem(content: bytes) -> tuple[bytes, bytes]:
     """(certificate chain, private key) from one PEM file holding both."""
     cert: list[bytes] = []
     key: list[bytes] = []
@@ -40,7 +40,7 @@ def device_certificate(storage: Storage, security: SecuritySettings) -> tuple[by
         wanted = security.device_certificates.custom_file
         for stored in files:
             if stored.name == wanted:
-                cert, key = _split_pem(stored.content)
+                cert, key = split_pem(stored.content)
                 if cert and key:
                     return cert, key
                 log.warning(
@@ -51,7 +51,7 @@ def device_certificate(storage: Storage, security: SecuritySettings) -> tuple[by
             log.warning("custom device certificate %r is not uploaded; using the default", wanted)
     for stored in files:
         if stored.name == DEFAULT_NAME:
-            return _split_pem(stored.content)
+            return split_pem(stored.content)
     cert, key = make_self_signed(MODEL)
     storage.add(StoredFile(kind=FileKind.DEVICE_CERTIFICATE, name=DEFAULT_NAME, content=cert + key))
     return cert, key

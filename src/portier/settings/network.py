@@ -93,8 +93,8 @@ class ServicePort(Page):
 
     web_server_type: WebServerType = setting(WebServerType.HTTP, key="Web Server Type",
                                              label="Web server type",
-                                             help="Protocol of the web page, HTTP or HTTPS; takes effect "
-                                                  "after a restart.")
+                                             help="Protocol of the web page, HTTP or HTTPS (the HTTP port "
+                                                  "then redirects); applies at once.")
     web_login_timeout: int = setting(15, key="Logon Timeout", label="Web login timeout", unit="min", ge=1,
                                      le=1440, help="Idle time after which the web page logs out.")
     web_auto_login: bool = setting(False, key="Web Auto Login", label="Web page automatic login",

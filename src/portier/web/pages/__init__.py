@@ -1,0 +1,1 @@
+"""The routers of the management pages, one module per group of menus."""
