@@ -124,6 +124,58 @@ class ServiceFailed(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class CallTransferred(Event):
+    """A transfer ended: ``result`` is "succeeded" or "failed" (``reason`` says why).
+
+    ``kind`` is "blind" or "attended"; ``role`` is "transferor" (the device sent the REFER),
+    "transferee" (it was asked to call ``target``) or "target" (an INVITE with Replaces took the
+    place of the call). ``new_call_id`` is the call that took over, when there is one."""
+
+    call_id: str
+    target: str
+    kind: str
+    result: str
+    role: str = "transferor"
+    reason: str = ""
+    new_call_id: str = ""
+
+
+@dataclass(frozen=True)
+class VoiceMessages(Event):
+    """Message waiting for a line (RFC 3842): a NOTIFY of its voicemail subscription, or one the
+    server sent unasked. ``new``/``old`` count voice messages (urgent ones among them separately)."""
+
+    line: int
+    waiting: bool
+    new: int = 0
+    old: int = 0
+    urgent_new: int = 0
+    urgent_old: int = 0
+    account: str = ""
+
+
+@dataclass(frozen=True)
+class DndChanged(Event):
+    """A line's do-not-disturb went on or off: its setting changed (``via`` "setting") or the
+    device dialled the server's feature code for it (``via`` "code", "Use Feature Code")."""
+
+    line: int
+    on: bool
+    via: str = "setting"
+
+
+@dataclass(frozen=True)
+class ForwardChanged(Event):
+    """A line's call forward went on or off; ``kind`` is "unconditional", "busy" or "no-answer"."""
+
+    line: int
+    kind: str
+    on: bool
+    target: str = ""
+    via: str = "setting"
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], Awaitable[None] | None]
 

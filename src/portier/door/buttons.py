@@ -196,7 +196,8 @@ class ButtonService:
                 return
             picked = numbers(button, settings.buttons.advanced, self.clock().time())
             if not picked.first:
-                log.warning("button %d has no number to call", number)
+                if self._hotline() is None:
+                    log.warning("button %d has no number to call", number)
                 return
             ptt_button = physical if kind is ButtonType.PTT else 0
             task = self._spawn(self._dial(button, picked, ptt_button))
@@ -216,6 +217,13 @@ class ButtonService:
             log.warning("button %d: multicast paging is not built yet (paging issue); nothing sent", number)
 
     # --- the actions ------------------------------------------------------------------------------
+
+    def _hotline(self) -> object | None:
+        """A button with no number takes the device off hook: the hotline dials if it is on."""
+        try:
+            return self._device.service("sip").hotline.off_hook()  # type: ignore[no-any-return]
+        except LookupError:
+            return None
 
     def _line(self, button: CallButton) -> int | None:
         if button.line:

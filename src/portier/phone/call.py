@@ -91,8 +91,11 @@ class Call:
     """Our INVITE (outgoing calls): a 2xx from another fork is ACKed and ended with it."""
     ack: bytes = b""
     """The ACK of our 2xx, sent again for each retransmission of that 2xx (§13.2.2.4)."""
+    invite_headers: tuple[tuple[str, str], ...] = ()
+    """Extra headers for our INVITE (outgoing calls): Replaces and Referred-By of a transfer."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _published: CallState | None = None
+    _watchers: list[Callable[[CallState, str], None]] = field(default_factory=list)
     forget: Callable[[str], None] = lambda call_id: None
     """Called once the call has ended, so its owner drops it (a door station takes calls for years)."""
 
@@ -116,6 +119,33 @@ class Call:
                 self.call_id, self.line, self.direction, str(state), self.remote, reason, self.remote_display
             )
         )
+        for watcher in list(self._watchers):
+            try:
+                watcher(state, reason)
+            except Exception:
+                log.exception("call %s: a state watcher failed", self.call_id)
+
+    def watch(self, watcher: Callable[[CallState, str], None]) -> Callable[[], None]:
+        """Call ``watcher(state, reason)`` on every change from now on (transfer and conference
+        follow their calls this way); returns the function that stops it."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher) if watcher in self._watchers else None
+
+    async def settled(self) -> CallState:
+        """Wait until an outgoing call is answered or has ended (no longer Calling or Alerting)."""
+        done = asyncio.Event()
+
+        def check(state: CallState, reason: str) -> None:
+            if state not in (CallState.CALLING, CallState.ALERTING):
+                done.set()
+
+        stop = self.watch(check)
+        try:
+            check(self.state, "")
+            await done.wait()
+        finally:
+            stop()
+        return self.state
 
     def digit(self, digit: str, method: str) -> None:
         self.publish(DtmfReceived(self.call_id, digit, method))

@@ -10,35 +10,43 @@ sends an INVITE with our offer, answers digest challenges with the line's creden
 reliable provisional responses, plays early media (``early_media.py``), ACKs the 2xx (again for
 each of its retransmissions) and starts or settles the RTP stream with what the answer chose.
 When the device is back idle after a call is ``handdown.py``'s business.
+Transfers (``transfer()``, REFER in and out, INVITE with Replaces) are ``transfer.py``'s, the 3-way
+conference (``conference()``) is ``conference.py``'s; NOTIFYs go by event package to
+``notify_handlers``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import ipaddress
 import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from portier.events import Event
+from portier.events import CallTransferred, Event
 from portier.media.audio import AudioSpec, microphone_db, volume_db
 from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_info
 from portier.media.ports import PortsExhausted, RtpPorts
 from portier.media.session import RtpStream, SrtpKeys, StreamConfig
-from portier.phone import call_waiting, outgoing, policy, prack
+from portier.phone import call_waiting, conference, outgoing, policy, prack
+from portier.phone.addressing import escape_user
 from portier.phone.call import Call, CallState, respond_to
+from portier.phone.conference import LocalConference
 from portier.phone.handdown import HandsFree
 from portier.phone.intercom import intercom_delay
 from portier.phone.media_policy import codec_options, media_policy
 from portier.phone.session_timer import TooSmall, negotiate_as_uas
+from portier.phone.transfer import Transfers
 from portier.settings.choices import DtmfInfoMode, DtmfMode
 from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
-from portier.sip.agent import IncomingRequest, RequestFailed, UserAgent
+from portier.sip.agent import Handler, IncomingRequest, RequestFailed, UserAgent
 from portier.sip.dialog import Dialog, dialog_id_of_request
+from portier.sip.errors import SipParseError
 from portier.sip.ids import new_call_id, new_tag
 from portier.sip.message import SipRequest, SipResponse
 from portier.sip.nameaddr import parse_name_addr
@@ -51,12 +59,14 @@ from portier.sip.offer_answer import (
     make_answer,
     resume_offer,
 )
+from portier.sip.refer import parse_event
 from portier.sip.reliable import requires_100rel, supports_100rel
 from portier.sip.sdp import SdpError, SessionDescription
 from portier.sip.sdp import parse as parse_sdp
 from portier.sip.timers import TimerConfig
 from portier.sip.transport import Endpoint
 from portier.sip.uri import SipUri
+from portier.sip.validate import Rejection
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +127,10 @@ class CallManager:
         self.hands_free = HandsFree(publish, lambda: settings().intercom.features.basic)
         self._agents: list[tuple[UserAgent, list[Callable[[], None]]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self.transfers = Transfers(self)
+        self.notify_handlers: dict[str, Handler] = {"refer": self.transfers.on_notify}
+        """NOTIFY handlers by event package: one agent handler per method, so NOTIFYs for other
+        packages (message-summary...) are added here and dispatched by ``_on_notify``."""
 
     # --- wiring -----------------------------------------------------------------------------------
 
@@ -130,6 +144,8 @@ class CallManager:
             agent.on("INFO", self._on_info),
             agent.on("UPDATE", self._on_update),
             agent.on("PRACK", self._on_prack),
+            agent.on("REFER", self.transfers.on_refer),
+            agent.on("NOTIFY", self._on_notify),
         ]
         self._agents.append((agent, removers))
 
@@ -173,6 +189,32 @@ class CallManager:
         await call.hangup()
         return True
 
+    async def transfer(self, call_id: str, target: str) -> CallTransferred:
+        """Transfer a call: blind to ``target`` (a number on the call's line, a SIP URI or an IP), or
+        attended when ``target`` is the Call-ID of another call of the device (the consultation call,
+        which the target then replaces). ``transfer.py`` has the rules; the outcome is also published."""
+        call = self._pick(call_id, None)
+        if call is None or call.state not in (CallState.TALKING, CallState.HELD):
+            raise ValueError(f"no talking or held call {call_id} to transfer")
+        line = self.lines.get(call.line)
+        timeout = float(line.settings.transfer_timeout) if line else 0.0
+        consultation = self._pick(target, None)
+        if consultation is not None and consultation is not call:
+            return await self.transfers.attended(call, consultation, timeout)
+        uri, _ = self._target(target, line, self._settings())
+        return await self.transfers.blind(call, uri, timeout)
+
+    async def conference(self, call_a: str, call_b: str) -> LocalConference | Call:
+        """A 3-way conference of two calls: mixed here (Conference Type LOCAL; the conference is
+        returned) or in the line's conference room (SERVER; the device's call to the room)."""
+        a, b = self._pick(call_a, None), self._pick(call_b, None)
+        if a is None or b is None:
+            raise ValueError(f"no call {call_a if a is None else call_b} to put in a conference")
+        return await conference.start(self, a, b)
+
+    def publish(self, event: Event) -> None:
+        self._publish(event)
+
     def _forget(self, call_id: str) -> None:
         """A call ended: drop it, resume the call held for it, and tell auto handdown."""
         call = self.calls.pop(call_id, None)
@@ -183,7 +225,7 @@ class CallManager:
         held = call_waiting.to_resume(call, others, auto_resume)
         if held is not None:
             held.held_for = None
-            self._spawn(self._resume(held))
+            self.spawn(self._resume(held))
         self.hands_free.call_ended(far_end=call.far_end_ended, calls_left=bool(others), reason=call.reason)
 
     async def _resume(self, call: Call) -> None:
@@ -192,7 +234,7 @@ class CallManager:
         except ValueError as exc:
             log.info("call %s: auto resume failed: %s", call.call_id, exc)
 
-    def _spawn(self, coroutine: object) -> None:
+    def spawn(self, coroutine: object) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -229,6 +271,9 @@ class CallManager:
 
         if requires_100rel(request) and not prack.enabled(line.settings if line else None):
             return refuse(420, "Bad Extension", *prack.unsupported())
+        replaced = self.transfers.find_replaced(request)
+        if isinstance(replaced, Rejection):
+            return refuse(replaced.status, replaced.reason, ("Warning", f'399 portier "{replaced.detail}"'))
         asked = intercom_delay(request)
         caller = parse_name_addr(request.get("From") or "", "From")
         others = call_waiting.live(self.calls.values())
@@ -250,6 +295,8 @@ class CallManager:
             settings,
             self.restricted_incoming(),
         )
+        if replaced is not None:  # it continues a call the device has: answered at once (RFC 3891 §3)
+            verdict = policy.Ring(0.0, features.basic.no_answer_hangup_timeout)
         if isinstance(verdict, policy.Reject):
             log.info("call %s from %s refused: %s", request.call_id(), caller_user, verdict.why)
             return refuse(verdict.code, verdict.reason, ("Warning", f'399 portier "{verdict.why}"'))
@@ -337,8 +384,11 @@ class CallManager:
             )
             await call.finish("cancelled by the caller" if outcome == "cancel" else "no answer")
             return refuse(status, reason)
-        await self._hold_others(call)
-        return await self._accept(call, request, offer, line, tag, incoming)
+        await self._hold_others(call, spare=replaced)
+        ok = await self._accept(call, request, offer, line, tag, incoming)
+        if replaced is not None and ok.status < 300:
+            self.spawn(self.transfers.replace(replaced, call))
+        return ok
 
     def _redirect(
         self, request: SipRequest, tag: str, redirect: policy.Redirect, line: LineInfo | None
@@ -389,9 +439,10 @@ class CallManager:
             return "reject"
         return waits[next(iter(done))]
 
-    async def _hold_others(self, call: Call) -> None:
-        """Call waiting: the call that was talking goes on hold before the waiting one is taken."""
-        for other in call_waiting.to_hold(call, self.calls.values()):
+    async def _hold_others(self, call: Call, spare: Call | None = None) -> None:
+        """Call waiting: the call that was talking goes on hold before the waiting one is taken (not
+        ``spare``, the call an INVITE with Replaces is about to end)."""
+        for other in call_waiting.to_hold(call, (c for c in self.calls.values() if c is not spare)):
             try:
                 await self.hold(other.call_id)
             except ValueError as exc:
@@ -531,7 +582,7 @@ class CallManager:
 
     def _reinvite(self, request: SipRequest) -> SipResponse:
         """A re-INVITE (§14): answer the new offer on the same RTP port; hold and resume move the stream."""
-        call = self._call_of(request)
+        call = self.call_of(request)
         if call is None or call.dialog is None or call.rtp_port is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
         tag = call.dialog.local_tag
@@ -662,7 +713,7 @@ class CallManager:
     def _on_update(self, incoming: IncomingRequest) -> SipResponse:
         """UPDATE without a body refreshes the session (RFC 3311, RFC 4028); with one it is refused."""
         request = incoming.request
-        call = self._call_of(request)
+        call = self.call_of(request)
         if call is None or call.dialog is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
         tag = call.dialog.local_tag
@@ -729,12 +780,25 @@ class CallManager:
 
     # --- in-dialog requests -------------------------------------------------------------------------
 
-    def _call_of(self, request: SipRequest) -> Call | None:
+    def call_of(self, request: SipRequest) -> Call | None:
         call = self.calls.get(request.call_id())
         if call is None or call.dialog is None:
             return None
         found = dialog_id_of_request(request)
         return call if found is not None and found == call.dialog.id else None
+
+    async def _on_notify(self, incoming: IncomingRequest) -> SipResponse | None:
+        """NOTIFYs go to the handler of their event package (RFC 6665 §8.2.1: 489 for none)."""
+        request = incoming.request
+        try:
+            package, _ = parse_event(request.get("Event") or "")
+        except SipParseError:
+            package = ""
+        handler = self.notify_handlers.get(package)
+        if handler is None:
+            return respond_to(request, 489, "Bad Event", to_tag=request.to().tag or new_tag())
+        result = handler(incoming)
+        return await result if inspect.isawaitable(result) else result
 
     def _on_ack(self, incoming: IncomingRequest) -> None:
         call = self.calls.get(incoming.request.call_id())
@@ -743,7 +807,7 @@ class CallManager:
 
     async def _on_bye(self, incoming: IncomingRequest) -> SipResponse:
         request = incoming.request
-        call = self._call_of(request)
+        call = self.call_of(request)
         if call is None or call.dialog is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
         rejection = call.dialog.receive_request(request)
@@ -757,7 +821,7 @@ class CallManager:
     def _on_prack(self, incoming: IncomingRequest) -> SipResponse:
         """A PRACK (RFC 3262 §3): 200 when it acknowledges our reliable 1xx, 481 when it names none."""
         request = incoming.request
-        call = self._call_of(request)
+        call = self.call_of(request)
         if call is None or call.dialog is None or call.reliable is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
         tag = call.dialog.local_tag
@@ -775,7 +839,7 @@ class CallManager:
 
     def _on_info(self, incoming: IncomingRequest) -> SipResponse:
         request = incoming.request
-        call = self._call_of(request)
+        call = self.call_of(request)
         if call is None or call.dialog is None:
             return respond_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag())
         tag = call.dialog.local_tag
@@ -795,12 +859,19 @@ class CallManager:
     # --- outgoing ---------------------------------------------------------------------------------
 
     async def dial(
-        self, target: str, *, line: int | None = None, agent: UserAgent | None = None, intercom: bool = False
+        self,
+        target: str,
+        *,
+        line: int | None = None,
+        agent: UserAgent | None = None,
+        intercom: bool = False,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> Call:
         """Call ``target``: a number on a line, a SIP URI, or an IP address (direct call).
 
-        ``intercom`` asks the callee to answer at once (Call-Info answer-after=0). Policy may refuse
-        (Ban Outgoing, restricted outgoing list) with a ValueError that says why.
+        ``intercom`` asks the callee to answer at once (Call-Info answer-after=0); ``headers`` go
+        into the INVITE (a transfer's Replaces and Referred-By). Policy may refuse (Ban Outgoing,
+        restricted outgoing list) with a ValueError that says why.
         """
         settings = self._settings()
         info = self.lines.get(line) if line else None
@@ -820,7 +891,8 @@ class CallManager:
         port = chosen_agent.transport.local(destination.transport).port
         user = info.settings.username if info else "portier"
         from_uri = f"sip:{user}@{info.domain if info else host}"
-        contact = f"<sip:{user}@{host}:{port}>"
+        # Send Anonymous: the Contact must not give the user away either (RFC 3323 §4.1)
+        contact = f"<sip:{host}:{port}>" if decision.anonymous else f"<sip:{user}@{host}:{port}>"
         call = Call(
             call_id=call_id,
             line=info.number if info else 0,
@@ -836,6 +908,7 @@ class CallManager:
             forget=self._forget,
             intercom=intercom,
             anonymous=decision.anonymous,
+            invite_headers=headers,
         )
         self.calls[call_id] = call
         call.set_state(CallState.CALLING)
@@ -861,7 +934,8 @@ class CallManager:
         destination = info.destination()
         if destination is None:
             raise ValueError(f"line {info.number} has no server to call through yet")
-        return f"sip:{text}@{info.domain}", destination
+        user = escape_user(text, convert=False)  # '#' in a feature code is %23; '*' stays as dialled
+        return f"sip:{user}@{info.domain}", destination
 
 
 async def _after(seconds: float) -> object:

@@ -81,6 +81,7 @@ async def _place(
     credentials: tuple[tuple[str, str], ...] = ()
     extra = offer_headers(line.session_timer if line else False, line.session_timeout if line else 1800)
     extra += prack.offer_headers(line)
+    extra += call.invite_headers  # a transfer's Replaces and Referred-By
     if call.anonymous:  # the proxy still learns who it is (RFC 3325), the callee does not (RFC 3323)
         extra += (("Privacy", "id"), ("P-Preferred-Identity", f"<{from_uri}>"))
     if call.intercom:  # the callee answers at once (Table 6; memory key subtype Intercom)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
+from portier.sip.errors import SipParseError
+from portier.sip.uri import SipUri, unescape
 
 _REASONS = {
     403: "Forbidden",
@@ -108,6 +110,33 @@ def line_settings(settings: Settings, line: int) -> SipLine | None:
     return settings.lines.sip1 if line == 1 else settings.lines.sip2
 
 
+def server_handles(line: SipLine | None) -> bool:
+    """ "Use Feature Code": the server, not the device, does DND, call forward, anonymous-call
+    blocking and Send Anonymous for this line (``feature_codes.py`` dials the codes)."""
+    return line is not None and line.use_feature_code
+
+
+_CODE_NAMES = tuple(
+    f"{name}_{state}_code"
+    for name in ("dnd", "cfu", "cfb", "cfn", "anc", "cw", "send_anonymous")
+    for state in ("on", "off")
+)
+_CODES_WITH_TARGET = ("cfu_on_code", "cfb_on_code", "cfn_on_code")
+
+
+def is_feature_code(number: str, line: SipLine | None) -> bool:
+    """Whether ``number`` is one of the line's feature codes (a forward code may carry the target
+    after it). Only with "Use Feature Code" on: otherwise ``*78`` is a number like any other."""
+    if not server_handles(line):
+        return False
+    assert line is not None
+    for name in _CODE_NAMES:
+        code = str(getattr(line, name)).strip()
+        if code and (number == code or (name in _CODES_WITH_TARGET and number.startswith(code))):
+            return True
+    return False
+
+
 def _line_name(line: int) -> str:
     return f"SIP{line}" if line else "P2P"
 
@@ -136,12 +165,13 @@ def decide_incoming(call: Incoming, settings: Settings, restricted: Sequence[Res
         return Reject(403, "IP calls are not allowed")
     if basic.restricted_incoming and (row := _listed(call.caller, call.line, restricted)) is not None:
         return Reject(codes.reject, f"{call.caller} is on the restricted incoming list ({row.number})")
-    if line is not None and line.block_anonymous and call.anonymous:
+    own = line if not server_handles(line) else None  # the device does this line's DND, forwards...
+    if own is not None and own.block_anonymous and call.anonymous:
         return Reject(433, "anonymous calls are blocked on this line")
-    if line is not None and line.dnd:
+    if own is not None and own.dnd:
         return Reject(codes.reject, "do not disturb")
-    if line is not None and line.forward_unconditional and line.forward_unconditional_number:
-        return Redirect(line.forward_unconditional_number, "call forward unconditional")
+    if own is not None and own.forward_unconditional and own.forward_unconditional_number:
+        return Redirect(own.forward_unconditional_number, "call forward unconditional")
     intercom = call.intercom_delay is not None and features.intercom.enable
     if call.busy:
         if intercom and features.intercom.barge:
@@ -149,8 +179,8 @@ def decide_incoming(call: Incoming, settings: Settings, restricted: Sequence[Res
                 return Reject(codes.busy, "busy (an intercom call is up; a second one is refused)")
             if not call.waiting_already:
                 return Ring(call.intercom_delay, basic.no_answer_hangup_timeout, intercom=True, barge=True)
-        if line is not None and line.forward_busy and line.forward_busy_number:
-            return Redirect(line.forward_busy_number, "call forward on busy")
+        if own is not None and own.forward_busy and own.forward_busy_number:
+            return Redirect(own.forward_busy_number, "call forward on busy")
         if not basic.call_waiting:
             return Reject(codes.busy, "busy (call waiting is off)")
         if call.waiting_already:
@@ -167,9 +197,9 @@ def decide_incoming(call: Incoming, settings: Settings, restricted: Sequence[Res
         auto, delay = settings.lines.p2p.auto_answer, float(settings.lines.p2p.auto_answer_delay)
     forward = None
     forward_after = 0.0
-    if line is not None and line.forward_no_answer and line.forward_no_answer_number:
-        forward = Redirect(line.forward_no_answer_number, "call forward on no answer")
-        forward_after = float(line.forward_no_answer_delay)
+    if own is not None and own.forward_no_answer and own.forward_no_answer_number:
+        forward = Redirect(own.forward_no_answer_number, "call forward on no answer")
+        forward_after = float(own.forward_no_answer_delay)
         if auto and delay <= forward_after:
             forward = None  # answered before the forward would happen
     return Ring(delay if auto else None, basic.no_answer_hangup_timeout, forward=forward,
@@ -192,10 +222,24 @@ class Refuse:
 def decide_outgoing(
     number: str, line: int, settings: Settings, restricted: Sequence[RestrictedOutgoing]
 ) -> Dial | Refuse:
-    """May the device dial ``number`` on ``line`` (0 = P2P), and what exactly does it dial?"""
+    """May the device dial ``number`` on ``line`` (0 = P2P), and what exactly does it dial?
+
+    A feature code of the line is a command to its server, not a call to a person: it goes out as
+    configured, whatever Ban Outgoing, the lists, the filter or the country code say, and never
+    anonymously (the server must know whose feature it switches).
+    """
     basic = settings.intercom.features.basic
+    sip_line = line_settings(settings, line)
+    if is_feature_code(number.strip(), sip_line):
+        return Dial(number.strip())
     if basic.ban_outgoing:
         return Refuse("outgoing calls are banned (Ban Outgoing)")
+    anonymous = sip_line is not None and sip_line.send_anonymous and not server_handles(sip_line)
+    if number.strip().lower().startswith(("sip:", "sips:")):  # a whole address: only its user is checked
+        user = _uri_user(number.strip())
+        if basic.restricted_outgoing and user and (row := _listed(user, line, restricted)) is not None:
+            return Refuse(f"{user} is on the restricted outgoing list ({row.number})")
+        return Dial(number.strip(), anonymous=anonymous)
     dialled = "".join(ch for ch in number if ch not in basic.call_number_filter)
     if not dialled:
         return Refuse(f"nothing left to dial after the Call Number Filter ({basic.call_number_filter!r})")
@@ -205,5 +249,13 @@ def decide_outgoing(
         prefix = basic.country_code + basic.area_code
         if not dialled.startswith(prefix):
             dialled = prefix + dialled
-    sip_line = line_settings(settings, line)
-    return Dial(dialled, anonymous=bool(sip_line and sip_line.send_anonymous))
+    return Dial(dialled, anonymous=anonymous)
+
+
+def _uri_user(text: str) -> str:
+    """The (unescaped) user part of a SIP URI, "" when it has none or does not parse."""
+    try:
+        uri = SipUri.parse(text)
+    except SipParseError:
+        return ""
+    return unescape(uri.user or "")

@@ -2,23 +2,32 @@
 
 Each line has its own "Local Port" (Fanvil's SIP1/SIP2 Signal Port); lines that share a port share
 one agent, and the global "Local SIP Port" always has one (direct IP calls and OPTIONS arrive there).
-A changed line setting restarts that line only (it unregisters and registers again); a changed
-global SIP, STUN, QoS or certificate setting restarts the whole service.
+A changed line setting restarts that line only (it unregisters and registers again), except the
+settings calls read when they happen (DND, forwards, hotline, feature codes...: ``LIVE_LINE_SETTINGS``)
+and the voice-message ones, which renew only the line's subscription (``mwi.py``); a changed global
+SIP, STUN, QoS or certificate setting restarts the whole service. NOTIFYs of the message-summary
+package go to ``mwi.VoiceMail.on_notify`` (through the calls' NOTIFY dispatch by package).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from portier import MODEL, __version__
+from portier.events import LineStatusChanged
 from portier.media.audio import AudioSpec
 from portier.media.codecs import available
 from portier.media.ports import RtpPorts
 from portier.phone.calls import CallManager, LineInfo
+from portier.phone.feature_codes import FeatureCodes, toggle_events
+from portier.phone.hotline import Hotline
 from portier.phone.line import Line, LineState
 from portier.phone.message import LineAddress, MessageReceiver, send_text
+from portier.phone.mwi import VoiceMail
 from portier.phone.registration import LineStatus
 from portier.phone.registration_config import registration_config
 from portier.settings.choices import TlsVersion
@@ -26,6 +35,7 @@ from portier.settings.declare import Leaf
 from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
 from portier.settings.schema import Settings
 from portier.settings.sip_line import SipLine
+from portier.sip import message_summary
 from portier.sip.agent import AgentConfig, RequestFailed, UserAgent
 from portier.sip.message import SipResponse
 from portier.sip.timers import TimerConfig
@@ -46,6 +56,21 @@ _TLS_VERSIONS = {
     TlsVersion.TLS_1_2: "1.2",
     TlsVersion.TLS_1_3: "1.3",
 }
+LIVE_LINE_SETTINGS = frozenset(
+    {
+        "dnd", "forward_unconditional", "forward_unconditional_number", "forward_busy",
+        "forward_busy_number", "forward_no_answer", "forward_no_answer_number", "forward_no_answer_delay",
+        "block_anonymous", "send_anonymous", "auto_answer", "auto_answer_delay", "missed_call_log",
+        "hotline", "hotline_delay", "hotline_number", "voice_message_number", "use_feature_code",
+        "dnd_on_code", "dnd_off_code", "cfu_on_code", "cfu_off_code", "cfb_on_code", "cfb_off_code",
+        "cfn_on_code", "cfn_off_code", "anc_on_code", "anc_off_code", "cw_on_code", "cw_off_code",
+        "send_anonymous_on_code", "send_anonymous_off_code",
+    }
+)  # fmt: skip
+"""Line settings read when a call comes or is placed (policy, hotline, feature codes, call log):
+changing one neither re-registers the line nor drops its calls."""
+VOICEMAIL_SETTINGS = frozenset({"subscribe_voice_message", "voice_message_period"})
+"""Changing these renews the line's voice-message subscription only."""
 
 
 def device_mac() -> str:
@@ -67,11 +92,16 @@ class SipService:
         self.agents: dict[int, UserAgent] = {}
         self.lines: dict[int, Line] = {}
         self.calls: CallManager | None = None
-        self._messages = MessageReceiver(
-            device.bus.publish,
-            lambda: [LineAddress(n, line.config.user, line.agent) for n, line in self.lines.items()],
-            f"{MODEL} {__version__}",
-        )
+        self._messages = MessageReceiver(device.bus.publish, self._line_addresses, f"{MODEL} {__version__}")
+        self.voicemail = VoiceMail(device.bus.publish, self._line_addresses)
+        """Voice-message subscriptions (RFC 3842) and the latest count of each line."""
+        self.features = FeatureCodes(device)
+        """DND, forward, anonymous and call waiting on/off, by setting or by feature code."""
+        self.hotline = Hotline(lambda: device.settings.current, lambda: self.calls)
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def _line_addresses(self) -> list[LineAddress]:
+        return [LineAddress(n, line.config.user, line.agent) for n, line in self.lines.items()]
 
     # --- what others read -------------------------------------------------------------------------
 
@@ -116,11 +146,17 @@ class SipService:
             restricted_incoming=lambda: [row for _, row in self.device.storage.rows(RestrictedIncoming)],
             restricted_outgoing=lambda: [row for _, row in self.device.storage.rows(RestrictedOutgoing)],
         )
+        self.calls.notify_handlers[message_summary.EVENT] = self.voicemail.on_notify
+        self._unsubscribe = self.device.bus.subscribe(LineStatusChanged, self.voicemail.on_line_status)
         await self._ensure_agent(self.device_port(), settings)
         for number in LINES:
             await self._start_line(number, settings)
 
     async def stop(self) -> None:
+        await self.hotline.close()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.calls is not None:
             await self.calls.close()
             self.calls = None
@@ -142,11 +178,28 @@ class SipService:
             await self.start()
             return
         settings = self.device.settings.current
+        for event in toggle_events(paths, settings):
+            self.device.bus.publish(event)
         for number in LINES:
-            if any(path.startswith(f"lines.sip{number}.") for path in paths):
-                await self._stop_line(number)
-                await self._start_line(number, settings)
+            prefix = f"lines.sip{number}."
+            names = {path.removeprefix(prefix) for path in paths if path.startswith(prefix)}
+            if not names:
+                continue
+            if names <= LIVE_LINE_SETTINGS | VOICEMAIL_SETTINGS and number in self.lines:
+                await self._update_line(number, settings, renew_voicemail=bool(names & VOICEMAIL_SETTINGS))
+                continue
+            await self._stop_line(number)
+            await self._start_line(number, settings)
         await self._drop_unused_agents()
+
+    async def _update_line(self, number: int, settings: Settings, *, renew_voicemail: bool) -> None:
+        """Settings that calls read when they happen changed: the line keeps its registration."""
+        line_settings = self._line_settings(number, settings)
+        if self.calls is not None and number in self.calls.lines:
+            self.calls.lines[number] = dataclasses.replace(self.calls.lines[number], settings=line_settings)
+        if renew_voicemail:
+            await self.voicemail.line_stopped(number)
+            self.voicemail.line_started(self.lines[number], line_settings)
 
     # --- lines ------------------------------------------------------------------------------------
 
@@ -178,10 +231,12 @@ class SipService:
                 status=lambda: str(line.state.status.value),
             )
         await line.start()
+        self.voicemail.line_started(line, line_settings)
 
     async def _stop_line(self, number: int) -> None:
         if self.calls is not None:
             self.calls.lines.pop(number, None)
+        await self.voicemail.line_stopped(number)
         line = self.lines.pop(number, None)
         if line is not None:
             await line.stop()

@@ -159,7 +159,7 @@ class UserAgent:
             self._policy = UasPolicy(
                 methods=SUPPORTED_METHODS,
                 allowed=allowed,
-                option_tags=frozenset({"100rel", "timer"}),
+                option_tags=frozenset({"100rel", "timer", "replaces", "norefersub"}),
                 warn_agent=self.config.capabilities.user_agent,
             )
         return self._policy

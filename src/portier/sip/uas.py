@@ -90,7 +90,7 @@ def _response(
             headers.append(h)
         elif h.name == "To":
             headers.append(Header("To", _to_with_tag(h.value, tag)))
-    if contact and dialog:
+    if contact and (dialog or 300 <= status < 400):  # a 3xx names its targets in Contact (§21.3)
         headers.append(Header("Contact", contact))
     if server:
         headers.append(Header("Server", server))

@@ -16,6 +16,8 @@ from portier.phone.policy import (
     decide_incoming,
     decide_outgoing,
     is_anonymous,
+    is_feature_code,
+    line_settings,
 )
 from portier.settings import document
 from portier.settings.records import RestrictedIncoming, RestrictedOutgoing
@@ -182,3 +184,66 @@ def test_outgoing_call_number_filter_country_code_and_anonymous() -> None:
     assert decide_outgoing("49301234", 1, coded, []) == Dial("49301234")
     assert decide_outgoing("200", 1, settings(**{"SIP1 CLIR": True}), []) == Dial("200", anonymous=True)
     assert decide_outgoing("200", 0, settings(**{"SIP1 CLIR": True}), []) == Dial("200")
+
+
+SERVER_FEATURES = {
+    "SIP1 SvcCode Mode": True,
+    "SIP1 DNDOn SvcCode": "*78",
+    "SIP1 DNDOff SvcCode": "*79",
+    "SIP1 CFUOn SvcCode": "*72",
+    "SIP1 CLIR": True,
+}
+
+
+def test_with_feature_codes_the_server_does_dnd_forward_and_anonymous_blocking() -> None:
+    local = {"SIP1 Enable DND": True, "SIP1 Always FWD": True, "SIP1 Always FWD Num": "300",
+             "SIP1 Ban Anonymous": True}
+    assert isinstance(decide_incoming(caller(anonymous=True), settings(**local), []), Reject)
+    verdict = decide_incoming(caller(anonymous=True), settings(**local, **SERVER_FEATURES), [])
+    assert isinstance(verdict, Ring), "with Use Feature Code the line's own DND/forward/blocking do nothing"
+    busy = {"SIP1 Busy FWD": True, "SIP1 Busy FWD Num": "301", **SERVER_FEATURES}
+    assert isinstance(decide_incoming(caller(busy=True), settings(**busy), []), Ring)
+    no_answer = {"SIP1 Auto Answer": False, "SIP1 No Answer FWD": True, "SIP1 NoAnswer FWD Num": "302",
+                 **SERVER_FEATURES}
+    ringing = decide_incoming(caller(), settings(**no_answer), [])
+    assert isinstance(ringing, Ring) and ringing.forward is None
+
+
+def test_restricted_list_still_applies_with_feature_codes() -> None:
+    verdict = decide_incoming(caller("200"), settings(**SERVER_FEATURES), [RestrictedIncoming(number="200")])
+    assert isinstance(verdict, Reject)
+
+
+def test_feature_codes_go_out_as_configured_and_never_anonymously() -> None:
+    strict = settings(**SERVER_FEATURES, **{
+        "P1 Ban Dial Out": True, "P1 Call Number Filter": "*", "P1 Enable Country Code": True,
+        "P1 Country Code": "49",
+    })
+    barred = [RestrictedOutgoing(number="*", prefix=True)]
+    assert decide_outgoing("*78", 1, strict, barred) == Dial("*78")
+    assert decide_outgoing("*72301", 1, strict, barred) == Dial("*72301")  # a forward code with its target
+    assert decide_outgoing("*79301", 1, strict, barred) == Refuse("outgoing calls are banned (Ban Outgoing)")
+    assert decide_outgoing("200", 1, settings(**SERVER_FEATURES), []) == Dial("200"), (
+        "Send Anonymous is the server's business once Use Feature Code is on"
+    )
+
+
+def test_a_code_is_a_number_like_any_other_without_use_feature_code() -> None:
+    codes = settings(**{"SIP1 DNDOn SvcCode": "*78"})
+    assert not is_feature_code("*78", line_settings(codes, 1))
+    banned = settings(**{"SIP1 DNDOn SvcCode": "*78", "P1 Ban Dial Out": True})
+    assert decide_outgoing("*78", 1, banned, []) == Refuse("outgoing calls are banned (Ban Outgoing)")
+    assert not is_feature_code("*78", line_settings(settings(**SERVER_FEATURES), 0))
+
+
+def test_a_sip_uri_is_checked_by_its_user_and_dialled_as_given() -> None:
+    premium = [RestrictedOutgoing(number="0900", prefix=True)]
+    refused = decide_outgoing("sip:0900123@pbx.example", 1, Settings(), premium)
+    assert refused == Refuse("0900123 is on the restricted outgoing list (0900)")
+    coded = settings(**{"P1 Call Number Filter": "-", "P1 Enable Country Code": True,
+                        "P1 Country Code": "49"})
+    assert decide_outgoing("sip:12-3@pbx.example", 1, coded, premium) == Dial("sip:12-3@pbx.example")
+    assert decide_outgoing("sip:%30900@pbx.example", 1, Settings(), premium) == Refuse(
+        "0900 is on the restricted outgoing list (0900)"
+    )
+    assert isinstance(decide_outgoing("sip:200@pbx", 1, settings(**{"P1 Ban Dial Out": True}), []), Refuse)
