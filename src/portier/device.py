@@ -119,6 +119,12 @@ def _tone_player(device: Device) -> Service:
     return TonePlayer(device)
 
 
+def _alarm_sounds(device: Device) -> Service:
+    from .door.alarm_sounds import AlarmSounds
+
+    return AlarmSounds(device)
+
+
 def _web_service(device: Device) -> Service:
     from .web.service import WebService
 
@@ -133,6 +139,7 @@ SERVICES: list[Callable[[Device], Service]] = [
     _door_service,
     _buttons,
     _tone_player,
+    _alarm_sounds,
     _web_service,
 ]
 

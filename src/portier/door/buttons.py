@@ -32,7 +32,7 @@ from portier.door.button_actions import (
     numbers,
 )
 from portier.door.command_runner import CommandModeRunner
-from portier.events import ButtonChanged, CallStateChanged
+from portier.events import ButtonChanged, CallStateChanged, InputChanged
 from portier.settings import document
 from portier.settings.buttons import ButtonAction, ButtonSubtype, ButtonType, CallButton
 from portier.settings.declare import Leaf
@@ -72,6 +72,7 @@ class ButtonService:
         self._unsubscribe = [
             bus.subscribe(ButtonChanged, self._on_button),
             bus.subscribe(CallStateChanged, self._on_call),
+            bus.subscribe(InputChanged, self._on_input),
         ]
 
     async def stop(self) -> None:
@@ -118,6 +119,15 @@ class ButtonService:
                     del self._ptt_calls[button]
 
     # --- presses ----------------------------------------------------------------------------------
+
+    def _on_input(self, event: InputChanged) -> None:
+        """An input's "Call Button" (Table 27): its function runs when the input triggers."""
+        if not event.triggered or event.input not in (1, 2):
+            return
+        port = getattr(self._device.settings.current.door, f"input{event.input}")
+        if port.call_button and self._calls() is not None:
+            log.info("Input%d triggered: running call button %d", event.input, int(port.call_button))
+            self._function(int(port.call_button), self.phone_state(), 0)
 
     def _on_button(self, event: ButtonChanged) -> None:
         settings = self._device.settings.current
