@@ -119,6 +119,18 @@ def _tone_player(device: Device) -> Service:
     return TonePlayer(device)
 
 
+def _device_log(device: Device) -> Service:
+    from .services.device_log import DeviceLogService
+
+    return DeviceLogService(device)
+
+
+def _capture(device: Device) -> Service:
+    from .services.capture import CaptureService
+
+    return CaptureService(device)
+
+
 def _alarm_sounds(device: Device) -> Service:
     from .door.alarm_sounds import AlarmSounds
 
@@ -133,6 +145,7 @@ def _web_service(device: Device) -> Service:
 
 SERVICES: list[Callable[[Device], Service]] = [
     EventLog,
+    _device_log,
     _sip_service,
     _call_log,
     _action_url,
@@ -140,6 +153,7 @@ SERVICES: list[Callable[[Device], Service]] = [
     _buttons,
     _tone_player,
     _alarm_sounds,
+    _capture,
     _web_service,
 ]
 

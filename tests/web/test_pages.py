@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from markupsafe import escape
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from portier.settings.declare import SINGLE_LINE, Leaf, enum_names
@@ -22,7 +23,7 @@ from portier.settings.values import SettingError, check, from_text, to_text
 from portier.web.forms import make_field, page_leaves
 from portier.web.menu import MENU, MenuPage
 
-from .conftest import BROWSER_STEP, browser_context, login, screenshot
+from .conftest import BROWSER_STEP, browser_context, http_client, http_login, login, screenshot
 from .web_device import WebDevice
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.web]
@@ -155,3 +156,26 @@ async def save_and_refuse(tab: Page, web_device: WebDevice, menu_page: MenuPage)
         assert web_device.get(leaf.dotted) == expected
     finally:
         web_device.set({leaf.dotted: to_text(leaf, leaf.default)})
+
+
+async def test_not_built_notes_name_only_what_is_missing(web_device: WebDevice) -> None:
+    """A page whose services run shows only what stays unbuilt (its gaps); one whose services do not
+    run says what is missing; a page with nothing missing shows no note."""
+
+    def notes() -> list[str]:
+        running = {service.name for service in web_device.device.services}
+        wrong = []
+        with http_client(web_device, "127.0.0.51") as client:
+            http_login(client)
+            for menu_page in (page for page in MENU if page.kind == "settings"):
+                html = client.get(menu_page.path).text
+                expected = menu_page.gaps if running & set(menu_page.services) else menu_page.pending
+                shown = 'id="not-built"' in html
+                if (expected and str(escape(expected)) not in html) or (shown and not expected):
+                    wrong.append(menu_page.path)
+        return wrong
+
+    assert await asyncio.to_thread(notes) == []
+    running = {service.name for service in web_device.device.services}
+    built = {"sip", "call-log", "action-url", "door", "buttons", "tones", "web", "capture", "device-log"}
+    assert built <= running

@@ -5,6 +5,8 @@ row is refused with its reason and nothing is stored."""
 from __future__ import annotations
 
 import io
+import math
+import struct
 import wave
 from pathlib import Path
 
@@ -25,13 +27,15 @@ def stored(web_device: WebDevice, kind: FileKind) -> dict[str, bytes]:
     return {f.name: f.content for _, f in rows if f.kind == kind}
 
 
-def wav_bytes() -> bytes:
+def wav_bytes(frequency: float = 440.0) -> bytes:
+    """0.1 s of a tone (frequency 0: silence) as a 16-bit mono WAV."""
+    samples = [round(8000 * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(800)]
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
-        out.writeframes(b"\x00\x00" * 800)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
     return buffer.getvalue()
 
 
@@ -44,17 +48,27 @@ async def test_ringtone_upload_checks_the_file(page: Page, web_device: WebDevice
     (tmp_path / "door.wav").write_bytes(wav_bytes())
     (tmp_path / "fake.wav").write_text("not audio")
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "broken.wav").write_bytes(wav_bytes()[:12] + b"\x17" * 400)
+    (tmp_path / "quiet.wav").write_bytes(wav_bytes(0.0))
     await login(page)
     await page.goto("/system/upgrade")
     await upload(page, FileKind.RINGTONE, tmp_path / "notes.txt")
     await expect(page.locator(".problems")).to_contain_text("'notes.txt' must end in .wav or .mp3")
     await upload(page, FileKind.RINGTONE, tmp_path / "fake.wav")
     await expect(page.locator(".problems")).to_contain_text("a ringtone must be a WAV or MP3 file")
+    await upload(page, FileKind.RINGTONE, tmp_path / "broken.wav")  # a WAV header, then nonsense
+    await expect(page.locator(".problems")).to_contain_text("not WAV or MP3 audio that can be decoded")
+    await upload(page, FileKind.RINGTONE, tmp_path / "quiet.wav")
+    await expect(page.locator(".problems")).to_contain_text("the file holds only silence")
     assert stored(web_device, FileKind.RINGTONE) == {}
     await upload(page, FileKind.RINGTONE, tmp_path / "door.wav")
     await expect(page.locator(".message")).to_have_text("The file was uploaded.")
     await expect(page.locator("#files-ringtone")).to_contain_text("door.wav")
     assert stored(web_device, FileKind.RINGTONE) == {"door.wav": wav_bytes()}
+    await page.goto("/intercom/media")  # the ring type fields offer the uploaded ringtone
+    choices = page.locator("#f-intercom-media-volume-default_ring_type-choices option")
+    assert "door.wav" in await choices.evaluate_all("options => options.map(o => o.value)")
+    await page.goto("/system/upgrade")
     await page.click("#files-ringtone button.delete")
     await expect(page.locator(".message")).to_have_text("The file was deleted.")
     assert stored(web_device, FileKind.RINGTONE) == {}

@@ -65,6 +65,35 @@ class TransportError(Exception):
     """A listen or send that could not be done; the message says what and why."""
 
 
+PacketTap = Callable[[bytes, Endpoint, Endpoint], None]
+"""Sees every message a transport sends or receives: (octets, source, destination)."""
+
+_taps: tuple[PacketTap, ...] = ()
+
+
+def add_packet_tap(tap: PacketTap) -> Callable[[], None]:
+    """Show ``tap`` what every transport of this process sends and receives (the packet capture);
+    returns the function that removes it. UDP datagrams are passed as they are; a stream's
+    messages one by one, as plaintext (above TLS; a received one re-serialised), without the
+    CRLF keep-alives. Without a tap the cost is one test of an empty tuple per message."""
+    global _taps
+    _taps = (*_taps, tap)
+
+    def remove() -> None:
+        global _taps
+        _taps = tuple(t for t in _taps if t is not tap)
+
+    return remove
+
+
+def _tap(data: bytes, source: Endpoint, destination: Endpoint) -> None:
+    for tap in _taps:
+        try:
+            tap(data, source, destination)
+        except Exception:
+            log.exception("packet tap failed")
+
+
 @dataclass(frozen=True)
 class TransportConfig:
     host: str = "0.0.0.0"
@@ -231,6 +260,8 @@ class SipTransport:
         conn = self._open_stream(to) or await self._connect(to, server_name)
         try:
             conn.write(data)
+            if _taps:
+                _tap(data, conn.local, conn.remote)
             async with asyncio.timeout(DRAIN_TIMEOUT):
                 await conn.drain()
         except TimeoutError:
@@ -261,6 +292,8 @@ class SipTransport:
         if addr.version == 4 and family == socket.AF_INET6:
             host = f"::ffff:{host}"  # dual-stack listener on "::"
         self._udp.transport.sendto(data, (host, to.port))
+        if _taps:
+            _tap(data, self.local_for(to), to)
 
     def _open_stream(self, remote: Endpoint) -> StreamConnection | None:
         return next((c for c in self._streams.get(remote, ()) if c.is_open), None)
@@ -325,6 +358,8 @@ class SipTransport:
         source = Endpoint("UDP", *addr)
         listener = self._listeners["UDP"]
         local = Endpoint("UDP", self._routes.source(listener.host, source.host), listener.port)
+        if _taps:
+            _tap(data, source, local)
         kind = classify(data)
         if kind == "stun":
             if self._on_stun is not None:
@@ -368,6 +403,8 @@ class SipTransport:
     def stream_received(
         self, conn: StreamConnection, item: SipRequest | SipResponse | SipParseError, data: bytes, size: int
     ) -> None:
+        if _taps:
+            _tap(data if isinstance(item, SipParseError) else bytes(item), conn.remote, conn.local)
         if isinstance(item, SipParseError):
             self._deliver(Malformed(item, data, conn.remote, conn.local))
         else:

@@ -4,7 +4,8 @@ Routes (each answers ``{"success": true, "result": ...}`` or the error envelope 
 :mod:`.api_common`; privileges in :mod:`.api_auth`):
 
 - ``/api/system/info|status`` (user), ``/api/system/restart`` (admin), ``/api/config`` GET/PUT (admin)
-- ``/api/switch/caps|status|ctrl``, ``/api/io/caps|status|ctrl`` (user): :mod:`.api_door`
+- ``/api/switch/caps|status|ctrl|uri`` (``uri``: "Trigger by URI"), ``/api/io/caps|status|ctrl``
+  (user): :mod:`.api_door`
 - ``/api/call/status|dial|answer|hangup``, ``/api/phone/status`` (user): :mod:`.api_calls`
 - ``/api/log/caps|subscribe|pull|unsubscribe`` (user): :mod:`.api_log`
 - ``/cgi-bin/ConfigManApp.com`` (user, from allowed hosts): :mod:`.active_uri`
@@ -34,6 +35,7 @@ from .api_door import door_routes
 from .api_log import log_routes
 from .api_system import system_routes
 from .event_history import EventHistory
+from .state import WebState
 
 
 def record_events(bus: EventBus, history: EventHistory) -> None:
@@ -57,16 +59,22 @@ def record_events(bus: EventBus, history: EventHistory) -> None:
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def api_router(device: Device, *, history: EventHistory | None = None) -> APIRouter:
+def api_router(
+    device: Device, *, history: EventHistory | None = None, state: WebState | None = None
+) -> APIRouter:
     """Return the router serving /api/* and the Active URI for ``device``.
 
     The router records every event on the device's bus from now on (for /api/log/pull), until it
     is dropped; pass a ``history`` fed by :func:`record_events` to share one across app rebuilds.
+    ``state`` is the web pages' (its login lock counts the API's wrong passwords too); a bare API
+    gets one of its own.
     """
     if history is None:
         history = EventHistory()
         record_events(device.bus, history)
-    auth = ApiAuth(lambda: device.storage)
+    auth = ApiAuth(
+        lambda: device.storage, state=state or WebState(), ports=lambda: device.settings.current.network.ports
+    )
     user = auth.require(UserLevel.USER)
     admin = auth.require(UserLevel.ADMIN)
     router = APIRouter(route_class=ApiRoute, tags=["api"])

@@ -14,6 +14,12 @@ for the account pages), when a Basic login succeeds, and, for the factory ``admi
 when Digest is first tried with it. A user whose keys are missing can use Basic once to enable
 Digest. Storing HA1 is the price of Digest (RFC 7616 §5.2): it is password-equivalent for this
 realm, and faster to attack than the scrypt hash.
+
+Wrong passwords count in the same lock as the login page's (``WebState.lockout``): "Login
+attempts" wrong answers in a row from one address, or for one user name, lock both the API and the
+web login for "Lock time" (Network >> Service Port); a locked request gets 429 with Retry-After
+before its password is even checked. A request without credentials, unreadable ones, or a Digest
+answer for a user whose keys are not stored yet is not a wrong password and is not counted.
 """
 
 from __future__ import annotations
@@ -34,11 +40,13 @@ from fastapi import Request, Security
 from fastapi.security.http import HTTPBase
 
 from portier.passwords import hash_password, verify_password
+from portier.settings.network import ServicePort
 from portier.settings.records import UserLevel, WebUser
 from portier.storage import DEFAULT_ADMIN, Storage
 
 from .api_common import ApiError
 from .api_digest import REALM, DigestAnswer, DigestRefused, NonceTable, challenges, ha1
+from .state import WebState
 
 _TABLE = """CREATE TABLE IF NOT EXISTS http_digest_keys (
     name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, realm TEXT NOT NULL,
@@ -98,9 +106,20 @@ def _stored_key(storage: Storage, user: WebUser, algorithm: str) -> str | None:
 class ApiAuth:
     """Checks each request's credentials; ``require(level)`` makes the FastAPI dependency."""
 
-    def __init__(self, storage: Callable[[], Storage], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        storage: Callable[[], Storage],
+        clock: Callable[[], float] = time.time,
+        *,
+        state: WebState | None = None,
+        ports: Callable[[], ServicePort] | None = None,
+    ) -> None:
+        """``state`` holds the login lock shared with the web pages and ``ports`` gives its settings;
+        without both, wrong passwords are not counted."""
         self._storage = storage
         self._clock = clock
+        self._state = state
+        self._ports = ports
         self._nonces = NonceTable()
         self._secret = secrets.token_bytes(32)
         self._verified: OrderedDict[bytes, None] = OrderedDict()
@@ -123,28 +142,64 @@ class ApiAuth:
     async def authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.strip().partition(" ")
+        address = request.client.host if request.client else ""
         if scheme.lower() == "basic":
-            return await self._basic(credentials.strip())
+            return await self._basic(credentials.strip(), address)
         if scheme.lower() == "digest":
-            return await self._digest(credentials, request.method, _request_target(request))
+            return await self._digest(credentials, request.method, _request_target(request), address)
         raise self.unauthorized("credentials are required (HTTP Basic or Digest with a web user)")
+
+    # --- the login lock shared with the web pages ---------------------------------------------------
+
+    def _check_lock(self, address: str, name: str) -> None:
+        if self._state is None:
+            return
+        locked = self._state.lockout.locked(address, name, self._state.now())
+        if locked is not None:
+            why, remaining = locked
+            raise ApiError(
+                429,
+                f"too many wrong passwords: logins {_who(why, name)} are locked for {_minutes(remaining)} "
+                "more (Web Lock Time)",
+                headers=[("Retry-After", str(int(remaining) + 1))],
+            )
+
+    def _wrong(self, address: str, name: str) -> ApiError:
+        """Count a wrong password; the 401 to answer, saying when it locked the login."""
+        why = "wrong user name or password"
+        if self._state is not None and self._ports is not None:
+            ports = self._ports()
+            lock = ports.lock_time * 60.0
+            locked = self._state.lockout.failed(
+                address, name, self._state.now(), attempts=ports.login_attempts, lock_seconds=lock
+            )
+            if locked:
+                what = " and ".join(_who(item, name) for item in locked)
+                why += f"; too many wrong passwords: logins {what} are locked for {_minutes(lock)}"
+        return self.unauthorized(why)
+
+    def _right(self, address: str, name: str) -> None:
+        if self._state is not None:
+            self._state.lockout.succeeded(address, name)
 
     def unauthorized(self, why: str, *, stale: bool = False) -> ApiError:
         nonce = self._nonces.issue(self._clock())
         headers = [("WWW-Authenticate", value) for value in challenges(nonce, stale=stale)]
         return ApiError(401, why, headers=headers)
 
-    async def _basic(self, credentials: str) -> Principal:
+    async def _basic(self, credentials: str, address: str) -> Principal:
         try:
             name, colon, password = base64.b64decode(credentials, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise self.unauthorized("the Basic credentials are not base64 of UTF-8 user:password") from None
+        self._check_lock(address, name)
         user = self._storage().user(name) if colon else None
         if user is None:
             # as slow as a wrong password, so the answer's timing does not tell which names exist
             await asyncio.to_thread(lambda: verify_password(password, _decoy_hash()))
         if user is None or not await self._password_ok(user, password):
-            raise self.unauthorized("wrong user name or password")
+            raise self._wrong(address, name)
+        self._right(address, name)
         if self._key(user, "SHA-256") is None:
             _store_keys(self._storage(), user, password)
         return Principal(user.name, user.level)
@@ -164,28 +219,29 @@ class ApiAuth:
             self._verified.popitem(last=False)
         return True
 
-    async def _digest(self, credentials: str, method: str, target: str) -> Principal:
+    async def _digest(self, credentials: str, method: str, target: str, address: str) -> Principal:
         try:
             answer = DigestAnswer.parse(credentials)
         except DigestRefused as exc:
             raise self.unauthorized(str(exc)) from None
+        self._check_lock(address, answer.username)
         if answer.realm != REALM:
             raise self.unauthorized(f"the Digest realm must be {REALM!r}")
         if answer.uri != target:
             raise ApiError(400, f"the Digest uri {answer.uri!r} is not this request's target {target!r}")
         user = self._storage().user(answer.username)
         key = await self._digest_key(user, answer.algorithm) if user else None
+        if user is not None and key is None:
+            raise self.unauthorized(
+                f"Digest is not ready for {user.name!r}: log in once with Basic or set the password again"
+            )
         if user is None or key is None or not answer.matches(key, method):
-            why = "wrong user name or password"
-            if user is not None and key is None:
-                why = (
-                    f"Digest is not ready for {user.name!r}: log in once with Basic or set the password again"
-                )
-            raise self.unauthorized(why)
+            raise self._wrong(address, answer.username)
         if not self._nonces.use(answer.nonce, answer.nc, self._clock()):
             raise self.unauthorized(
                 "the nonce is stale or was used with this count; answer the new one", stale=True
             )
+        self._right(address, user.name)
         return Principal(user.name, user.level)
 
     async def _digest_key(self, user: WebUser, algorithm: str) -> str | None:
@@ -206,6 +262,15 @@ class ApiAuth:
             if key is not None:
                 self._keys[memo] = key
         return key
+
+
+def _who(what: str, name: str) -> str:
+    return "from your address" if what == "address" else f"as {name or 'this user'}"
+
+
+def _minutes(seconds: float) -> str:
+    whole = max(1, round(seconds / 60))
+    return f"{whole} minute{'s' if whole != 1 else ''}"
 
 
 @functools.cache

@@ -6,6 +6,12 @@ groups answer GET and POST with the parameters in the query, as 2N devices do. E
 through the door service's ``switch()`` with cause ``http``, so the relay's own rules (duration,
 NO/NC, Output Response) apply and a RelayChanged event reports it.
 
+``/api/switch/uri?message=TEXT`` is the manual's "Trigger by URI" (Security Settings, Table 27; the
+manual names no URL for it, so this is portier's): TEXT is compared with each output's Trigger
+Message and Reset Message, and the outputs with "Trigger by URI" on whose message it is switch,
+with cause ``http``. A text no output has is refused with 404, so a typo is not mistaken for a
+door that would not open.
+
 Route modules do not use ``from __future__ import annotations``: FastAPI reads the annotations at
 run time, and the dependency in them is a local of the function that builds the routes.
 """
@@ -47,6 +53,8 @@ class DoorLike(Protocol):
 
     async def switch(self, relay: int, action: str, cause: str) -> None: ...
 
+    async def uri_command(self, message: str) -> None: ...
+
 
 def door(device: Device) -> DoorLike:
     service: DoorLike = running(device, "door", "door service (relays and inputs)")
@@ -73,6 +81,11 @@ class SwitchState(BaseModel):
 
 
 class SwitchStates(BaseModel):
+    switches: list[SwitchState]
+
+
+class UriTriggered(BaseModel):
+    matched: list[int] = Field(description="The outputs whose Trigger or Reset Message this is.")
     switches: list[SwitchState]
 
 
@@ -171,6 +184,33 @@ def door_routes(router: APIRouter, device: Device, user: Any) -> None:
         await _switch(service, switch, action, "switch")
         states = [state for state in _relay_states(service) if state.switch == switch]
         return Ok(result=SwitchStates(switches=states))
+
+    @get_and_post(
+        router,
+        "/api/switch/uri",
+        responses=ERRORS,
+        summary="Trigger by URI: switch the outputs whose Trigger (or Reset) Message this is",
+    )
+    async def switch_uri(
+        _: Annotated[Principal, Depends(user)],
+        message: Annotated[
+            str, Query(min_length=1, max_length=256, description="The Trigger Message or Reset Message.")
+        ],
+    ) -> Ok[UriTriggered]:
+        text = message.strip()
+        matched = [
+            number for number in SWITCHES
+            if (output := _output(device, number)).trigger_by_uri
+            and text in (output.uri_trigger_message.strip(), output.uri_reset_message.strip())
+        ]  # fmt: skip
+        if not text or not matched:
+            raise ApiError(
+                404, "no output has this Trigger or Reset Message with Trigger by URI on (Security Settings)",
+                param="message",
+            )  # fmt: skip
+        service = door(device)
+        await service.uri_command(text)
+        return Ok(result=UriTriggered(matched=matched, switches=_relay_states(service)))
 
     @get_and_post(router, "/api/io/caps", responses=ERRORS, summary="The input and output ports")
     async def io_caps(_: Annotated[Principal, Depends(user)]) -> Ok[PortCapsList]:

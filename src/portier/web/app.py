@@ -21,7 +21,7 @@ from .api import api_router
 from .api_common import ApiError
 from .deps import Forbidden, LoginRequired
 from .guard import Guard
-from .pages import configurations, login, records, settings, system, webdial
+from .pages import configurations, login, panel, records, settings, system, tools, webdial
 from .render import render
 from .state import WebState
 
@@ -35,9 +35,9 @@ def create_app(device: Device, state: WebState | None = None) -> FastAPI:
     app.state.device = device
     app.state.web = state or WebState()
     app.mount("/static", StaticFiles(packages=[("portier.web", "static")]), name="static")
-    for module in (login, system, configurations, webdial, records, settings):
+    for module in (login, system, configurations, webdial, records, panel, tools, settings):
         app.include_router(module.router)
-    app.include_router(api_router(device))
+    app.include_router(api_router(device, state=app.state.web))
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

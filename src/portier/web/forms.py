@@ -32,6 +32,8 @@ class Field:
     error: str | None = None
     has_value: bool = False
     """For secrets: something is stored (the value itself is never sent to the browser)."""
+    suggestions: tuple[str, ...] = ()
+    """Values offered for a free-text field (the ring types: built-in and uploaded ringtones)."""
 
     @property
     def name(self) -> str:
@@ -69,6 +71,11 @@ class Field:
     @property
     def field_id(self) -> str:
         return "f-" + self.name.replace(".", "-")
+
+
+def names_a_ring(leaf: Leaf) -> bool:
+    """A free-text setting that names a ring (Ring Type, the door's triggered ringtones)."""
+    return leaf.annotation is str and leaf.path[-1].endswith(("ring_type", "ringtone"))
 
 
 @dataclass
@@ -113,15 +120,24 @@ def _group_titles() -> dict[tuple[str, ...], str]:
     return titles
 
 
-def make_field(leaf: Leaf, settings: Settings, *, text: str | None = None, error: str | None = None) -> Field:
-    """A field showing the stored value, or ``text`` as typed when it was refused."""
+def make_field(
+    leaf: Leaf,
+    settings: Settings,
+    *,
+    text: str | None = None,
+    error: str | None = None,
+    rings: Sequence[str] = (),
+) -> Field:
+    """A field showing the stored value, or ``text`` as typed when it was refused; a ring field
+    offers ``rings``."""
     value = get(settings, leaf)
     kind = _kind(leaf)
     if kind == "password":
         return Field(leaf, kind, "", error=error, has_value=bool(value))
     if text is None:
         text = value.name if isinstance(value, Enum) else to_text(leaf, value)
-    return Field(leaf, kind, text, tuple(enum_names(leaf.annotation)), error)
+    suggestions = tuple(rings) if names_a_ring(leaf) else ()
+    return Field(leaf, kind, text, tuple(enum_names(leaf.annotation)), error, suggestions=suggestions)
 
 
 def sections(
@@ -129,8 +145,10 @@ def sections(
     settings: Settings,
     typed: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    rings: Sequence[str] = (),
 ) -> list[Section]:
-    """The form of a page: one section per nested page, headed by its title (Settings >> SIP1 >> ...)."""
+    """The form of a page: one section per nested page, headed by its title (Settings >> SIP1 >> ...);
+    ``rings`` are the ring names ring fields offer."""
     typed, errors = typed or {}, errors or {}
     titles = _group_titles()
     result: list[Section] = []
@@ -140,7 +158,7 @@ def sections(
             result.append(Section(titles.get(parent, ""), len(parent)))
         name = leaf.dotted
         shown = typed.get(name) if name in errors else None
-        result[-1].fields.append(make_field(leaf, settings, text=shown, error=errors.get(name)))
+        result[-1].fields.append(make_field(leaf, settings, text=shown, error=errors.get(name), rings=rings))
     return result
 
 

@@ -4,6 +4,8 @@ portier does not act on yet.
 A settings page lists schema prefixes; its form is generated (:mod:`.forms`). ``services`` names the
 device services that act on the page's settings: when none of them runs, the page says plainly that
 the settings are stored and exported but not acted on, with ``pending`` saying what is missing.
+``gaps`` names what stays unbuilt even while they run. ``extra`` is what the page shows below its
+form (:mod:`.extras`: the call log, the device log's live view, the packet capture).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ class MenuPage:
     """A user-level login sees the page but cannot change it."""
     services: tuple[str, ...] = ()
     pending: str = ""
+    gaps: str = ""
     tables: tuple[str, ...] = ()
     files: tuple[FileKind, ...] = ()
+    extra: str = ""
 
     def unit_prefixes(self, unit: str | None) -> tuple[str, ...]:
         """The prefixes the form shows: the page's own plus those of the chosen (or first) unit."""
@@ -53,13 +57,14 @@ MENU: tuple[MenuPage, ...] = (
     MenuPage("/system/configurations", "System", "Configurations", "9.4", "configurations"),
     MenuPage("/system/upgrade", "System", "Upgrade", "9.5", prefixes=("system.upgrade.",),
              services=("upgrade",), files=(FileKind.RINGTONE,),
-             pending="the firmware upgrade service is not built yet, so the upgrade servers are not polled; "
-                     "uploaded ringtones are kept for the door features"),
+             pending="the firmware upgrade service is not built yet, so the upgrade servers are not polled "
+                     "(uploaded ringtones below work: the ring type fields offer them)"),
     MenuPage("/system/auto-provision", "System", "Auto Provision", "9.6", prefixes=("system.provision.",),
              services=("provisioning",),
              pending="auto provisioning (PnP, DHCP options, TR-069, static server) is not built yet"),
     MenuPage("/system/tools", "System", "Tools", "9.7", prefixes=("system.tools.",), services=("syslog",),
-             pending="sending the log to a syslog server and the network packet capture are not built yet"),
+             pending="sending the log to a syslog server is not built yet (the Network Packets Capture below "
+                     "works)", extra="capture"),
     MenuPage("/network/basic", "Network", "Basic", "9.8", prefixes=("network.basic.",), pending=HOST_NETWORK),
     MenuPage("/network/service-port", "Network", "Service Port", "9.9", prefixes=("network.ports.",),
              services=("web",), pending="the web server is not running"),
@@ -75,10 +80,9 @@ MENU: tuple[MenuPage, ...] = (
     MenuPage("/line/basic-settings", "Line", "Basic Settings", "9.14", prefixes=("lines.stun.", "lines.p2p."),
              services=("sip",), pending="the SIP service is not running"),
     MenuPage("/intercom/features", "Intercom settings", "Features", "9.15", prefixes=("intercom.features.",),
-             services=("door",),
-             pending="the call policy (call waiting, restricted lists, Ban Outgoing, country and area codes, "
-                     "tones) is not built yet; auto answering, intercom answering, Limit Talking Duration "
-                     "and No Answer Auto HangUp already work"),
+             services=("sip",), pending="the SIP service is not running, so no call uses these settings",
+             gaps="Push XML, the Line Display Format, Disable Mute for Ring, the holding tone and the "
+                  "dialing and talking DTMF tones are stored but not acted on yet"),
     MenuPage("/intercom/media", "Intercom settings", "Media", "9.16", prefixes=("intercom.media.",),
              services=("sip",), pending="the SIP service is not running"),
     MenuPage("/intercom/camera", "Intercom settings", "Camera", "9.17", prefixes=("intercom.camera.",),
@@ -87,7 +91,7 @@ MENU: tuple[MenuPage, ...] = (
              services=("mcast",), pending="multicast paging and listening are not built yet"),
     MenuPage("/intercom/action-url", "Intercom settings", "Action URL", "9.19",
              prefixes=("intercom.action_url.",), services=("action-url",),
-             pending="the Action URL sender is not built yet"),
+             pending="the Action URL service is not running, so no URL is requested"),
     MenuPage("/intercom/time-date", "Intercom settings", "Time/Date", "9.20", prefixes=("intercom.time.",),
              services=("clock",),
              pending="portier uses the host's clock and time zone; SNTP and DST settings are not applied "
@@ -95,13 +99,15 @@ MENU: tuple[MenuPage, ...] = (
     MenuPage("/intercom/time-plan", "Intercom settings", "Time plan", "9.21", tables=("time_plans",),
              services=("timeplan",), pending="time plans are stored but not carried out yet"),
     MenuPage("/intercom/tone", "Intercom settings", "Tone", "9.22", prefixes=("intercom.tone.",),
-             services=("tones",), pending="tones are not played on the device's speaker yet"),
+             services=("tones",), pending="the tones service is not running, so no tone is played"),
     MenuPage("/call-list/call-list", "Call List", "Call List", "9.23",
-             tables=("restricted_incoming", "restricted_outgoing"), admin_only=False, services=("door",),
-             pending="the call policy that refuses these numbers is not built yet"),
+             tables=("restricted_incoming", "restricted_outgoing"), admin_only=False, services=("sip",),
+             pending="the SIP service is not running, so these lists refuse no call", extra="call_log"),
     MenuPage("/call-list/web-dial", "Call List", "Web Dial", "9.24", "web-dial", admin_only=False),
-    MenuPage("/call-button", "Call Button", "Call Button", "9.25", prefixes=("buttons.",), services=("door",),
-             pending="call buttons are not built yet"),
+    MenuPage("/call-button", "Call Button", "Call Button", "9.25", prefixes=("buttons.",),
+             services=("buttons",), pending="the call button service is not running, so presses do nothing",
+             gaps="multicast buttons (Multicast, MCAST Listening, PTT with the Multicast subtype) are not "
+                  "built yet: they log a warning and send nothing"),
     MenuPage("/security/web-filter", "Security", "Web filter", "9.26", prefixes=("security.web_filter.",),
              tables=("web_filter",), services=("web",), pending="the web server is not running"),
     MenuPage("/security/trust-certificates", "Security", "Trust Certificates", "9.27",
@@ -115,9 +121,10 @@ MENU: tuple[MenuPage, ...] = (
              pending="portier does not program the host's firewall (nftables): the rules are stored and "
                      "exported only"),
     MenuPage("/device-log", "Device Log", "Device Log", "9.30", prefixes=("system.device_log.",),
-             pending="the live log view, its start/stop and download are not built yet"),
+             services=("device-log",), pending="the device log service is not running", extra="device_log"),
     MenuPage("/security-settings", "Security Settings", "Security Settings", "9.31", prefixes=("door.",),
-             services=("door",), pending="relay outputs, alarm inputs and tamper are not built yet"),
+             services=("door",), pending="the door service is not running: no relay, input or tamper acts"),
+    MenuPage("/virtual-panel", "Virtual Panel", "Virtual Panel", "", "virtual-panel", admin_only=False),
     MenuPage("/reboot", "Reboot", "Reboot", "10.2", "reboot"),
 )  # fmt: skip
 

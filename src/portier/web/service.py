@@ -85,6 +85,7 @@ class WebService:
         if self._moving is not None:
             self._moving.cancel()
             self._moving = None
+        self.state.end_streams()
         await self._close()
         self.state.sessions.clear()
 
@@ -98,6 +99,7 @@ class WebService:
 
     async def _move(self) -> None:
         await asyncio.sleep(0.2)
+        self.state.end_streams()
         await self._close()
         await self._open()
 

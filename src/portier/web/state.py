@@ -19,6 +19,7 @@ from portier.passwords import verify_password
 from portier.storage import DEFAULT_ADMIN, Storage
 
 from .auth import Lockout, Sessions
+from .sse import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class WebState:
         self.clock = clock
         self.sessions = Sessions()
         self.lockout = Lockout()
+        """Wrong passwords of the login page and of the HTTP API (Basic, Digest), counted together."""
+        self.streams: set[Outbox] = set()
+        """The open live views (server-sent events)."""
         self._default_hash: dict[str, bool] = {}
 
     def now(self) -> float:
@@ -48,6 +52,11 @@ class WebState:
             self._default_hash = {user.password_hash: known}
         return known
 
+    def end_streams(self) -> None:
+        """End every live view: the listeners are about to close (the browser reconnects later)."""
+        for outbox in self.streams:
+            outbox.close()
+        self.streams.clear()
 
     def note_password(self, name: str, password: str, hashed: str) -> None:
         """Remember whether a password just stored is the default admin's default one."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from portier.media.audio import AudioError
+from portier.media.ringtone import store_ringtone
 from portier.settings.records import FileKind, StoredFile, WebFilterRange
 from portier.settings.security import DeviceCertMode
 from portier.storage import StorageError
@@ -90,7 +94,9 @@ async def upload_file(request: Request, kind: str) -> Response:
     content = await sent.read(MAX_BYTES + 1)
     name = (sent.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     problem = FILES[file_kind].problem(name, content)
-    if problem is None:
+    if problem is None and file_kind is FileKind.RINGTONE:
+        problem = await _store_ringtone(request, name, content)
+    elif problem is None:
         device = device_of(request)
         same = [i for i, f in device.storage.rows(StoredFile) if f.kind == file_kind and f.name == name]
         try:
@@ -104,6 +110,16 @@ async def upload_file(request: Request, kind: str) -> Response:
     if problem:
         return show(request, page, problems=[f"The file was not stored: {problem}"], status=422)
     return _back(page, "uploaded")
+
+
+async def _store_ringtone(request: Request, name: str, content: bytes) -> str | None:
+    """Decode the file before keeping it (a worker thread: PyAV takes a moment), so a file that is
+    not playable audio is refused with the reason and nothing is stored."""
+    try:
+        await asyncio.to_thread(store_ringtone, device_of(request).storage, name, content)
+    except AudioError as exc:
+        return str(exc)
+    return None
 
 
 @router.post("/files/{kind}/delete")

@@ -36,6 +36,10 @@ NOTICES = {
     "deleted": "The row was deleted.",
     "uploaded": "The file was uploaded.",
     "removed": "The file was deleted.",
+    "log-started": "The device log recording started.",
+    "log-ended": "The device log recording ended: save it below.",
+    "capture-started": "The packet capture started.",
+    "capture-stopped": "The packet capture stopped: save it below.",
 }
 """What ``?done=`` after an action says (fixed sentences: a link cannot make the page say anything)."""
 

@@ -12,11 +12,13 @@ from starlette.responses import HTMLResponse
 
 from portier import __version__
 from portier.device import Device
+from portier.media.ringtone import list_ringtones
 from portier.settings.records import StoredFile, WebFilterRange
 from portier.tls_material import device_certificate
 
 from .. import forms
 from ..deps import client_ip, current_session, device_of
+from ..extras import EXTRAS
 from ..menu import MenuPage
 from ..render import render
 from ..tables import TABLES, Column, TableSpec, cell, columns
@@ -71,6 +73,11 @@ def not_built(page: MenuPage, device: Device) -> str:
     return "" if running & set(page.services) else page.pending
 
 
+def gaps(page: MenuPage, device: Device) -> str:
+    """What stays unbuilt even with the page's services running (shown when they run)."""
+    return page.gaps if page.gaps and not not_built(page, device) else ""
+
+
 def table_view(device: Device, name: str, errors: Mapping[str, str], typed: Mapping[str, str]) -> TableView:
     spec = TABLES[name]
     cols = columns(spec)
@@ -105,7 +112,9 @@ def show(
         unit if unit in {label for label, _ in page.units} else (page.units[0][0] if page.units else None)
     )
     prefixes = page.unit_prefixes(chosen)
-    form = forms.sections(prefixes, device.settings.current, typed, errors) if prefixes else []
+    has_rings = any(map(forms.names_a_ring, forms.page_leaves(prefixes)))
+    rings = list_ringtones(device.storage) if has_rings else []
+    form = forms.sections(prefixes, device.settings.current, typed, errors, rings) if prefixes else []
     tables = [
         table_view(device, name, *(table[1:] if table and table[0] == name else ({}, {})))
         for name in page.tables
@@ -114,9 +123,10 @@ def show(
         request, "page.html", status,
         page=page, unit=chosen, sections=form, tables=tables,
         files=[file_view(device, FILES[kind]) for kind in page.files],
-        problems=list(problems), message=message, pending=not_built(page, device),
+        problems=list(problems), message=message, pending=not_built(page, device), gap=gaps(page, device),
         facts=FACTS[page.path](device) if page.path in FACTS else [],
-        can_edit=session.admin or not page.admin_only,
+        can_edit=session.admin or not page.admin_only, is_admin=session.admin,
+        **(EXTRAS[page.extra](device) if page.extra else {}),
     )  # fmt: skip
 
 
