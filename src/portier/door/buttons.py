@@ -33,6 +33,8 @@ from portier.door.button_actions import (
 )
 from portier.door.command_runner import CommandModeRunner
 from portier.events import ButtonChanged, CallStateChanged, InputChanged
+from portier.media.codecs import CodecError, codec_info
+from portier.media.multicast import MulticastSender, parse_target
 from portier.settings import document
 from portier.settings.buttons import ButtonAction, ButtonSubtype, ButtonType, CallButton
 from portier.settings.declare import Leaf
@@ -43,6 +45,16 @@ if TYPE_CHECKING:
     from portier.phone.calls import CallManager
 
 log = logging.getLogger(__name__)
+
+PAGE_CODECS = {
+    ButtonSubtype.G711A: "PCMA",
+    ButtonSubtype.G711U: "PCMU",
+    ButtonSubtype.G729AB: "G729",
+    ButtonSubtype.ILBC: "iLBC",
+    ButtonSubtype.OPUS: "opus",
+    ButtonSubtype.G722: "G722",
+}
+"""The voice codec of a MULTICAST button's page (its subtype); PCMU when none is chosen."""
 
 _ACTIVE = ("Ringing", "Calling", "Alerting", "Talking", "Held")
 
@@ -60,6 +72,10 @@ class ButtonService:
         self._held_since_desktop: set[int] = set()
         """Buttons pressed in standby whose short action waits for the release."""
         self._ptt_calls: dict[int, str] = {}
+        self._pages: dict[int, MulticastSender] = {}
+        """Call button -> the multicast page it is sending."""
+        self._page_holders: dict[int, int] = {}
+        """Physical button held down for a PTT page -> the call button paging."""
         """Button -> call id of the PTT call it holds up."""
         self._ptt_down: set[int] = set()
         """PTT buttons held now: a call whose button was let go while it was being placed is ended."""
@@ -84,6 +100,8 @@ class ButtonService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for number in list(self._pages):
+            await self._end_page(number)
 
     async def apply(self, changed: list[Leaf]) -> None:
         return None
@@ -148,6 +166,8 @@ class ButtonService:
             self._ptt_down.discard(number)
             if number in self._ptt_calls:
                 self._spawn(self._hang_up(self._ptt_calls.pop(number)))
+            elif number in self._page_holders:
+                self._spawn(self._end_page(self._page_holders.pop(number)))
             elif number in self._held_since_desktop:
                 self._held_since_desktop.discard(number)
                 self._run(action_for(number, PhoneState.DESKTOP, False, settings), state, pressed=True)
@@ -201,8 +221,9 @@ class ButtonService:
             if state is not PhoneState.DESKTOP and kind is ButtonType.MEMORY:
                 self._spawn(calls.hangup())
                 return
-            if button.subtype == ButtonSubtype.MULTICAST:
-                log.warning("button %d: PTT multicast paging is not built yet (paging issue)", number)
+            if button.subtype == ButtonSubtype.MULTICAST:  # PTT multicast: page while held
+                if kind is ButtonType.PTT and physical:
+                    self._spawn(self._page(number, button, held_by=physical))
                 return
             picked = numbers(button, settings.buttons.advanced, self.clock().time())
             if not picked.first:
@@ -223,10 +244,41 @@ class ButtonService:
                 calls.answer()
         elif kind is ButtonType.ACTION_URL:
             self._spawn(self._get(button.value))
-        elif kind in (ButtonType.MULTICAST, ButtonType.MCAST_LISTENING):
-            log.warning("button %d: multicast paging is not built yet (paging issue); nothing sent", number)
+        elif kind is ButtonType.MULTICAST:  # a press starts the page, the next one ends it
+            if number in self._pages:
+                self._spawn(self._end_page(number))
+            else:
+                self._spawn(self._page(number, button))
+        elif kind is ButtonType.MCAST_LISTENING:
+            log.warning("button %d: multicast listening is not built yet (paging issue)", number)
 
     # --- the actions ------------------------------------------------------------------------------
+
+    async def _page(self, number: int, button: CallButton, held_by: int = 0) -> None:
+        """Send a multicast page to the button's address:port with its codec (Table 23)."""
+        calls = self._calls()
+        if calls is None or number in self._pages:
+            return
+        codec = PAGE_CODECS.get(ButtonSubtype(button.subtype), "PCMU")
+        try:
+            host, port = parse_target(button.value)
+            rate = codec_info(codec).sample_rate
+            media = self._device.settings.current.intercom.media
+            payload_type = media.opus_payload_type if codec == "opus" else None
+            source = calls.audio_in.source(rate)
+            sender = MulticastSender(host, port, codec, source, payload_type=payload_type)
+        except (ValueError, CodecError) as exc:
+            log.warning("button %d: cannot page: %s", number, exc)
+            return
+        self._pages[number] = sender
+        if held_by:
+            self._page_holders[held_by] = number
+        await sender.start()
+
+    async def _end_page(self, number: int) -> None:
+        sender = self._pages.pop(number, None)
+        if sender is not None:
+            await sender.stop()
 
     def _hotline(self) -> object | None:
         """A button with no number takes the device off hook: the hotline dials if it is on."""

@@ -106,8 +106,8 @@ MENU: tuple[MenuPage, ...] = (
     MenuPage("/call-list/web-dial", "Call List", "Web Dial", "9.24", "web-dial", admin_only=False),
     MenuPage("/call-button", "Call Button", "Call Button", "9.25", prefixes=("buttons.",),
              services=("buttons",), pending="the call button service is not running, so presses do nothing",
-             gaps="multicast buttons (Multicast, MCAST Listening, PTT with the Multicast subtype) are not "
-                  "built yet: they log a warning and send nothing"),
+             gaps="MCAST Listening buttons wait for the paging issue (listen groups and priorities): "
+                  "they log a warning; Multicast and PTT-multicast buttons do page"),
     MenuPage("/security/web-filter", "Security", "Web filter", "9.26", prefixes=("security.web_filter.",),
              tables=("web_filter",), services=("web",), pending="the web server is not running"),
     MenuPage("/security/trust-certificates", "Security", "Trust Certificates", "9.27",
