@@ -11,6 +11,11 @@ recurrence. A window shows a digit when the strongest row and column tones
 A digit is reported once it shows in consecutive windows spanning ``min_duration`` (40 ms: two
 windows), and again only after two windows without it, so a held key gives one digit and a short
 interruption inside a tone does not split it.
+
+Why windows are analysed in batches (``batch``, 40 ms: three windows at a time): the detector runs on
+every frame of every call, and a numpy call costs about as much for three windows as for one, so
+frames are only collected until a batch is complete. The windows and so the digits are exactly those
+of frame-by-frame analysis; a digit just comes out up to one batch later (it takes 40 ms of tone anyway).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class DtmfDetector:
         reverse_twist: float = 4.0,
         relative_peak: float = 8.0,
         energy_ratio: float = 0.6,
+        batch: float = 0.04,
     ) -> None:
         self.rate = rate
         self.block = round(0.0256 * rate)
@@ -53,60 +59,91 @@ class DtmfDetector:
         self._twist = 10.0 ** (twist / 10.0)
         self._reverse_twist = 10.0 ** (reverse_twist / 10.0)
         self._relative_peak = 10.0 ** (relative_peak / 10.0)
-        self._energy_ratio = energy_ratio
-        n = np.arange(self.block)
-        self._basis = np.exp(-2j * np.pi * np.outer(n, np.asarray(_FREQUENCIES, dtype=np.float64)) / rate)
-        self._pending = np.zeros(0, dtype=np.float64)
+        self._ratio_block = energy_ratio * self.block
+        frequencies = np.asarray(_FREQUENCIES, dtype=np.float64)
+        angles = 2.0 * np.pi * np.outer(np.arange(self.block), frequencies) / rate
+        self._basis = np.concatenate((np.cos(angles), np.sin(angles)), axis=1)
+        """Real and imaginary parts of the eight DFT bins side by side: one real matrix product."""
+        self._minimum = (self._min_amplitude * self.block / 2.0) ** 2
+        """DFT power of a sinusoid at ``min_level``: A = 2|X| / N."""
+        self._quiet = self._minimum / self.block
+        """Below this window energy no tone can reach the minimum (|X|^2 <= N * energy): no DFT needed."""
+        self._windows: dict[int, npt.NDArray[np.intp]] = {}
+        self._ready = self.block + (max(1, round(batch * rate / self.hop)) - 1) * self.hop
+        """Samples that make a batch of windows."""
+        self._pending: list[npt.NDArray[np.float64] | npt.NDArray[np.int16]] = []
+        self._held = 0
         self._candidate: str | None = None
         self._count = 0
         self._current: str | None = None
         self._misses = 0
 
     def reset(self) -> None:
-        self._pending = np.zeros(0, dtype=np.float64)
+        self._pending = []
+        self._held = 0
         self._candidate = self._current = None
         self._count = self._misses = 0
 
     def feed(self, samples: npt.NDArray[np.int16]) -> list[str]:
-        """Digits whose tones were confirmed in these samples (usually none)."""
-        pending = np.concatenate((self._pending, np.asarray(samples, dtype=np.float64)))
-        if len(pending) < self.block:
-            self._pending = pending
+        """Digits whose tones were confirmed in these samples (usually none).
+
+        Called for every frame of a call, so it is written for few numpy calls: frames wait until
+        a batch of windows is complete, the window indices are built once per window count, and a
+        quiet batch skips the DFT.
+        """
+        self._pending.append(samples)
+        self._held += samples.shape[0]
+        if self._held < self._ready:
             return []
-        count = 1 + (len(pending) - self.block) // self.hop
-        index = np.arange(count)[:, None] * self.hop + np.arange(self.block)[None, :]
+        pending = np.concatenate(self._pending, dtype=np.float64)
+        count = 1 + (pending.shape[0] - self.block) // self.hop
+        index = self._windows.get(count)
+        if index is None:
+            index = np.arange(count)[:, None] * self.hop + np.arange(self.block)[None, :]
+            self._windows[count] = index
         windows = pending[index]
-        self._pending = pending[count * self.hop:]
-        power = np.abs(windows @ self._basis) ** 2
-        energy = np.einsum("ij,ij->i", windows, windows)
-        digits = []
-        for i in range(count):
-            digit = self._classify(power[i], float(energy[i]))
+        rest = pending[count * self.hop:]
+        self._pending = [rest]
+        self._held = rest.shape[0]
+        energies: list[float] = np.einsum("ij,ij->i", windows, windows).tolist()
+        digits: list[str] = []
+        if max(energies) < self._quiet:
+            classified: list[str | None] = [None] * count
+        else:
+            projection = windows @ self._basis
+            squared = projection * projection
+            powers: list[list[float]] = (squared[:, :8] + squared[:, 8:]).tolist()
+            classified = [self._classify(p, e) for p, e in zip(powers, energies, strict=True)]
+        for digit in classified:
+            if digit is None and self._current is None:  # nothing then and nothing now: the usual case
+                self._candidate = None
+                self._count = 0
+                continue
             found = self._debounce(digit)
             if found is not None:
                 digits.append(found)
         return digits
 
-    def _classify(self, power: npt.NDArray[np.float64], energy: float) -> str | None:
+    def _classify(self, power: list[float], energy: float) -> str | None:
+        r0, r1, r2, r3, c0, c1, c2, c3 = power
+        row_power = max(r0, r1, r2, r3)
+        column_power = max(c0, c1, c2, c3)
+        # fraction of the window's energy in the two tones: 2|X|^2 / (N * energy) per tone
+        if 2.0 * (row_power + column_power) < self._ratio_block * energy:
+            return None
         rows = power[:4]
         columns = power[4:]
-        r = int(np.argmax(rows))
-        c = int(np.argmax(columns))
-        row_power = float(rows[r])
-        column_power = float(columns[c])
-        # amplitude of a sinusoid from its DFT power: A = 2|X| / N
-        minimum = (self._min_amplitude * self.block / 2.0) ** 2
+        minimum = self._minimum
         if row_power < minimum or column_power < minimum:
             return None
         if column_power > row_power * self._twist or row_power > column_power * self._reverse_twist:
             return None
+        r = rows.index(row_power)
+        c = columns.index(column_power)
         for group, peak, at in ((rows, row_power, r), (columns, column_power, c)):
             for j in range(4):
                 if j != at and group[j] * self._relative_peak > peak:
                     return None
-        # fraction of the window's energy in the two tones: 2|X|^2 / (N * energy) per tone
-        if 2.0 * (row_power + column_power) < self._energy_ratio * self.block * energy:
-            return None
         return DTMF_KEYPAD[r][c]
 
     def _debounce(self, digit: str | None) -> str | None:

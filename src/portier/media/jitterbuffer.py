@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .rtp import TS_MOD, RtpPacket, seq_diff, seq_newer, ts_diff
+from .comfort_noise import CN_PAYLOAD_TYPE
+from .rtp import SEQ_MOD, TS_MOD, RtpPacket
 
-CN_PAYLOAD_TYPE = 13
+__all__ = ["CN_PAYLOAD_TYPE", "Frame", "JitterBuffer", "JitterStats", "Missing", "conceal"]
 _ADJUST_COOLDOWN = 5
 _RECENT = 512
 _EPSILON = 1e-6  # seconds: float noise must not turn "exactly at the band's edge" into an adjustment
@@ -102,6 +103,9 @@ class JitterBuffer:
         self.comfort_noise = frozenset(comfort_noise)
         self.percentile = percentile
         self._capacity = max(16, 2 * round(max_delay / ptime))
+        self._half = self.frame_samples // 2
+        self._jump = max(1.0, 2 * max_delay)
+        """A transit shift this large means the sender's timeline jumped."""
         self._target = min(max(initial_delay, min_delay), max_delay)
         self._transits: deque[float] = deque(maxlen=window)
         self._base = 0.0
@@ -131,6 +135,7 @@ class JitterBuffer:
     def push(self, packet: RtpPacket, arrival: float) -> RtpPacket | None:
         """Buffer one packet. Returns it back when its payload type is passed through (DTMF events)."""
         if packet.payload_type in self.passthrough:
+            self.ignore(packet)
             return packet
         if packet.ssrc != self._ssrc:
             self._restart(packet.ssrc)
@@ -142,10 +147,10 @@ class JitterBuffer:
         _remember(self._seen, self._seen_set, seq)
         ts = self._unwrap(packet.timestamp)
         transit = arrival - ts / self.clock_rate
-        newest = self._max_seq is None or seq_newer(seq, self._max_seq)
+        top = self._max_seq
+        newest = top is None or (seq - top + 0x8000) % SEQ_MOD > 0x8000  # seq_newer, inline: 50 a second
         shift = abs(transit - self._base)
-        if newest and self._transits and (shift > max(1.0, 2 * self.max_delay)
-                                          or (packet.marker and shift > self.max_delay)):
+        if newest and self._transits and (shift > self._jump or (packet.marker and shift > self.max_delay)):
             self._resync()  # the sender's timestamps jumped (or stood still in a silence): a new timeline
             ts = self._unwrap(packet.timestamp)
             transit = arrival - ts / self.clock_rate
@@ -154,11 +159,11 @@ class JitterBuffer:
         if self._last_transit is not None:
             self._jitter += (abs(transit - self._last_transit) - self._jitter) / 16.0
         self._last_transit = transit
-        self._transits.append(transit)
-        if len(self._transits) == 1 or transit < self._base:
+        transits = self._transits
+        transits.append(transit)
+        if transit < self._base or len(transits) == 1:
             self._base = transit
-        half = self.frame_samples // 2
-        if self._cursor is not None and ts < self._cursor - half:
+        if self._cursor is not None and ts < self._cursor - self._half:
             self._late += 1
             if seq in self._skipped_set:  # counted lost when a later packet played: it is late instead
                 self._skipped_set.discard(seq)
@@ -169,10 +174,16 @@ class JitterBuffer:
         if ts in self._packets:
             self._duplicates += 1
             return None
-        self._packets[ts] = packet
-        while len(self._packets) > self._capacity:
-            self._skip(min(self._packets))
+        packets = self._packets
+        packets[ts] = packet
+        while len(packets) > self._capacity:
+            self._skip(min(packets))
         return None
+
+    def ignore(self, packet: RtpPacket) -> None:
+        """A packet of the stream with nothing to play (a DTMF event, a keep-alive): arrived, so not lost."""
+        if packet.ssrc == self._ssrc:
+            _remember(self._seen, self._seen_set, packet.sequence)
 
     # -- output --------------------------------------------------------------------------------
     def pop(self, now: float) -> Frame | Missing:
@@ -180,8 +191,9 @@ class JitterBuffer:
         self._pops += 1
         if self._pops % 10 == 1:
             self._retarget()
-        head = min(self._packets) if self._packets else None
-        half = self.frame_samples // 2
+        packets = self._packets
+        head = min(packets) if packets else None
+        half = self._half
         rate = self.clock_rate
         if self._cursor is not None and not self._waiting:
             self._delay = now - self._base - self._cursor / rate
@@ -213,9 +225,10 @@ class JitterBuffer:
             self._cooldown = _ADJUST_COOLDOWN
             self._concealed += 1
             return Missing(cursor % TS_MOD, self.frame_samples, idle=self._idle())
-        for ts in [ts for ts in self._packets if ts < cursor - half]:
-            self._skip(ts)
-        at = self._find(cursor)
+        if packets and min(packets) < cursor - half:
+            for ts in [ts for ts in packets if ts < cursor - half]:
+                self._skip(ts)
+        at = cursor if cursor in packets else self._find(cursor)
         if at is None:
             return self._missing(idle=self._idle())
         return self._play(at)
@@ -268,17 +281,20 @@ class JitterBuffer:
 
     def _note_sequence(self, seq: int) -> None:
         last = self._last_seq
-        if last is not None and not seq_newer(seq, last):
+        if last is None:
+            self._last_seq = seq
+            return
+        gap = (seq - last + 0x8000) % SEQ_MOD - 0x8001  # seq_diff(seq, last) - 1
+        if gap < 0:
             return
         self._last_seq = seq
-        if last is None:
-            return
-        gap = seq_diff(seq, last) - 1
         if 0 < gap <= 100:
             for missing in range(last + 1, last + 1 + gap):
-                if missing % 65536 not in self._late_set:  # arrived, but too late: counted as late
+                missing %= 65536
+                # arrived too late (counted as late), or arrived with nothing to play: not lost
+                if missing not in self._late_set and missing not in self._seen_set:
                     self._skipped_count += 1
-                    _remember(self._skipped, self._skipped_set, missing % 65536)
+                    _remember(self._skipped, self._skipped_set, missing)
 
     def _retarget(self) -> None:
         if not self._transits:
@@ -292,11 +308,13 @@ class JitterBuffer:
             self._target = wanted if wanted > self._target else self._target + (wanted - self._target) / 8
 
     def _unwrap(self, ts: int) -> int:
-        if self._ts_high is None:
+        high = self._ts_high
+        if high is None:
             self._ts_high = ts
             return ts
-        value = self._ts_high + ts_diff(ts, self._ts_high % TS_MOD)
-        self._ts_high = max(self._ts_high, value)
+        value = high + (ts - high % TS_MOD + 0x80000000) % TS_MOD - 0x80000000  # + ts_diff(ts, high)
+        if value > high:
+            self._ts_high = value
         return value
 
     def _resync(self) -> None:

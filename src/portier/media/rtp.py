@@ -10,6 +10,7 @@ second octet, before either parser runs.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 RTP_VERSION = 2
@@ -57,6 +58,11 @@ class RtpPacket:
     padding: int = 0
 
     def __post_init__(self) -> None:
+        # one combined test for the packets that are fine (50 a second each way); the sentences below
+        # say what is wrong with one that is not
+        if (0 <= self.payload_type <= 127 and 0 <= self.sequence < SEQ_MOD and 0 <= self.timestamp < TS_MOD
+                and 0 <= self.ssrc < TS_MOD and 0 <= self.padding <= 255 and not self.csrcs):
+            return
         if not 0 <= self.payload_type <= 127:
             raise ValueError(f"RTP payload type must be 0-127, got {self.payload_type}")
         if not 0 <= self.sequence < SEQ_MOD:
@@ -81,6 +87,8 @@ class RtpPacket:
         if size < HEADER_SIZE:
             raise RtpError(f"RTP packet too short: {size} bytes, the fixed header alone is 12")
         first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
+        if first == 0x80:  # version 2 and nothing but the fixed header: almost every packet
+            return cls(second & 0x7F, sequence, timestamp, ssrc, bytes(data[HEADER_SIZE:]), second > 0x7F)
         version = first >> 6
         if version != RTP_VERSION:
             raise RtpError(f"RTP version must be 2, got {version}")
@@ -129,6 +137,24 @@ class RtpPacket:
         if self.padding:
             parts.append(bytes(self.padding - 1) + bytes((self.padding,)))
         return b"".join(parts)
+
+
+def rtp_header(payload_type: int, sequence: int, timestamp: int, ssrc: int, marker: bool = False) -> bytes:
+    """The 12-byte fixed header alone (no CSRCs, extension or padding), for the send path.
+
+    ``rtp_header(...) + payload == bytes(RtpPacket(...))`` for such a packet; it skips building and
+    validating a packet object 50 times a second, so the caller must pass values in range.
+    """
+    return _HEADER.pack(0x80, (0x80 if marker else 0) | payload_type, sequence, timestamp, ssrc)
+
+
+def unused_payload_type(used: Iterable[int]) -> int:
+    """A dynamic payload type (96-127, from the top) that is not in ``used``: RFC 6263 §4.6 keep-alives."""
+    taken = set(used)
+    for payload_type in range(127, 95, -1):
+        if payload_type not in taken:
+            return payload_type
+    raise ValueError("every dynamic payload type 96-127 is in use; there is none left for keep-alives")
 
 
 def is_rtcp(data: bytes) -> bool:

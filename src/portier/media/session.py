@@ -1,11 +1,23 @@
 """One call's RTP stream on the device's loop: paced sending, jitter-buffered playout, RTCP, DTMF.
 
-Every ptime one timer tick reads a frame from the source, encodes and sends it, and plays one frame
-from the jitter buffer into the sink; ticks are scheduled from the start time (``t0 + n * ptime``),
-not from the previous tick, so pacing never drifts. Received telephone-events go to the RFC 4733
-receiver and come out as digits exactly once. RTP is symmetric (RFC 4961): we send from the port we
-receive on, and latch onto the address the peer's packets really come from (NAT). RTCP SR/RR with our
-CNAME go out every 5 s on the next port up, and a BYE when the stream stops.
+Every ptime one timer tick reads a frame from the source, encodes and sends it, reads the packets that
+arrived since the last tick (``rtp_socket``: one wake-up per ptime, not one more per packet, with the
+kernel's arrival stamps for the jitter buffer), and plays one frame from the jitter buffer into the
+sink; ticks are scheduled from the start time (``t0 + n * ptime``), not from the previous tick, so
+pacing never drifts. Received telephone-events go to the RFC 4733 receiver and come out as digits
+exactly once. RTP is symmetric (RFC 4961): we send from the port we receive on, and latch onto the
+address the peer's packets really come from (NAT). RTCP SR/RR with our CNAME go out every 5 s on the
+next port up, and a BYE when the stream stops.
+
+With VAD (and CN negotiated) the sender sends comfort noise instead of silence (``vad``); received CN
+is played as noise at its level (``comfort_noise``). With keep-alive on, a stream that has sent nothing
+for ``keep_alive_interval`` (on hold, or the peer's sendonly) sends one packet to keep NAT bindings
+open (RFC 6263): CN (§4.2) when CN was negotiated, which the peer knows how to play; else an empty RTP
+packet of a payload type the session does not use (§4.6), which a receiver drops. Why not the others:
+a zero-length datagram (§4.1) cannot be SRTP-protected and some stacks log it as an error, and our RTCP
+goes to the next port up, so without rtcp-mux (§4.3) it refreshes another binding. Why 15 s: the
+interval RFC 6263 works with (baresip's rtpkeep uses it too), well inside the 30 s for which some NATs
+keep an idle UDP binding.
 """
 
 from __future__ import annotations
@@ -14,7 +26,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +35,13 @@ import numpy as np
 
 from portier.media.audio import Samples, Sink, Source
 from portier.media.codecs import Decoder, Encoder, decoder, encoder
+from portier.media.comfort_noise import (
+    CN_PAYLOAD_TYPE,
+    SILENT,
+    ComfortNoise,
+    ComfortNoiseError,
+    NoiseGenerator,
+)
 from portier.media.dtmf import DtmfReceiver, DtmfSender
 from portier.media.goertzel import DtmfDetector
 from portier.media.jitterbuffer import Frame, JitterBuffer
@@ -37,12 +55,15 @@ from portier.media.rtcp import (
     parse_compound,
     serialize_compound,
 )
-from portier.media.rtp import RtpError, RtpPacket
+from portier.media.rtp import RtpError, RtpPacket, rtp_header, unused_payload_type
+from portier.media.rtp_socket import RtpSocket, bind
 from portier.media.tones import dtmf_tone
+from portier.media.vad import AUDIO, NOTHING, SilenceSuppressor
 
 log = logging.getLogger(__name__)
 
 RTCP_INTERVAL = 5.0
+KEEP_ALIVE_INTERVAL = 15.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,15 @@ class StreamConfig:
     inband_dtmf: bool = False
     """Listen for DTMF tones in the decoded audio (DTMF Type In-band, or AUTO without telephone-event)."""
     srtp: SrtpKeys | None = None
+    vad: bool = False
+    """Media "Enable VAD": suppress silence, sending comfort noise; only when CN was negotiated."""
+    send_cn_payload_type: int | None = None
+    """CN (RFC 3389) at the send codec's clock, in the peer's numbering; None: not negotiated."""
+    receive_cn_payload_type: int | None = None
+    """CN as the peer sends it to us (static 13 is always understood)."""
+    keep_alive: bool = False
+    """Media "RTP Keep Alive": a packet after ``keep_alive_interval`` seconds of sending nothing."""
+    keep_alive_interval: float = KEEP_ALIVE_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -106,9 +136,14 @@ class StreamStats:
     received: int = 0
     dropped: int = 0
     dtmf_received: int = 0
+    comfort_noise_sent: int = 0
+    comfort_noise_received: int = 0
+    keep_alives_sent: int = 0
+    ignored: int = 0
+    """Packets of payload types not negotiated (a peer's RFC 6263 keep-alives): latched on, not played."""
 
 
-class _Rtp(asyncio.DatagramProtocol):
+class _Rtcp(asyncio.DatagramProtocol):
     def __init__(self, on_packet: Callable[[bytes, tuple[str, int]], None]) -> None:
         self.on_packet = on_packet
         self.transport: asyncio.DatagramTransport | None = None
@@ -120,10 +155,10 @@ class _Rtp(asyncio.DatagramProtocol):
         try:
             self.on_packet(data, addr)
         except Exception:
-            log.exception("RTP packet handling failed")
+            log.exception("RTCP packet handling failed")
 
     def error_received(self, exc: Exception) -> None:
-        log.debug("RTP socket error: %s", exc)
+        log.debug("RTCP socket error: %s", exc)
 
 
 class RtpStream:
@@ -147,35 +182,50 @@ class RtpStream:
         }
         info = self.encoder.info
         self.samples = self.encoder.samples_per_packet
+        self._clock_rate = info.clock_rate
         self.ticks = info.rtp_ticks(self.samples)
         self.interval = self.samples / info.sample_rate
         passthrough = () if config.receive_dtmf_payload_type is None else (config.receive_dtmf_payload_type,)
-        self.jitter = JitterBuffer(clock_rate=info.clock_rate, ptime=self.interval, passthrough=passthrough)
+        cn = config.receive_cn_payload_type
+        self._cn_types = frozenset({CN_PAYLOAD_TYPE} if cn is None else {CN_PAYLOAD_TYPE, cn})
+        self._known_types = frozenset(self.decoders) | self._cn_types | frozenset(passthrough)
+        self.jitter = JitterBuffer(
+            clock_rate=info.clock_rate, ptime=self.interval, passthrough=passthrough,
+            comfort_noise=self._cn_types,
+        )  # fmt: skip
         self.dtmf_in = DtmfReceiver()
         self.ssrc = secrets.randbits(32)
         self.sequence = secrets.randbits(16)
         self.timestamp = secrets.randbits(32)
         self.remote = (config.remote_host, config.remote_port)
         self._latched = False
-        self._rtp: _Rtp | None = None
-        self._rtcp: _Rtp | None = None
+        self._rtp: RtpSocket | None = None
+        self._rtcp: _Rtcp | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start = 0.0
         self._tick = 0
         self._dtmf_until = 0.0
+        self._last_sent = 0.0
+        self._sent_before = 0
         self._octets = 0
         self._sources: dict[int, RemoteSource] = {}
         self._last_decoder: Decoder | None = None
-        self._fifo: Samples = np.zeros(0, dtype=np.int16)
+        self._fifo: Samples = _EMPTY
         self._previous: RtpPacket | None = None
         self._remote_ticks = self.ticks
         self._remote_samples = self.samples
         rate = self.encoder.info.sample_rate
         self._srtp = _Srtp(config.srtp) if config.srtp is not None else None
         self._detector = DtmfDetector(rate) if config.inband_dtmf and rate in (8000, 16000) else None
-        self._tones: Samples = np.zeros(0, dtype=np.int16)
+        self._tones: Samples = _EMPTY
+        self._noise = NoiseGenerator()
+        vad = config.vad and config.send_cn_payload_type is not None
+        self._suppressor = SilenceSuppressor(self.interval) if vad else None
+        used = {config.send_payload_type, *self._known_types}
+        used |= {pt for pt in (config.send_dtmf_payload_type, config.send_cn_payload_type) if pt is not None}
+        self._keep_alive_type = unused_payload_type(used)
 
     @property
     def local_port(self) -> int:
@@ -185,13 +235,16 @@ class RtpStream:
         loop = asyncio.get_running_loop()
         self._loop = loop
         host, port = self.config.local_host, self.config.local_port
-        _, self._rtp = await loop.create_datagram_endpoint(
-            lambda: _Rtp(self._on_rtp), sock=_bind(host, port, self.config.dscp)
-        )
-        _, self._rtcp = await loop.create_datagram_endpoint(
-            lambda: _Rtp(self._on_rtcp), sock=_bind(host, port + 1, self.config.dscp)
-        )
-        self._start = loop.time()
+        self._rtp = RtpSocket(bind(host, port, self.config.dscp))
+        try:
+            _, self._rtcp = await loop.create_datagram_endpoint(
+                lambda: _Rtcp(self._on_rtcp), sock=bind(host, port + 1, self.config.dscp)
+            )
+        except BaseException:
+            self._rtp.close()
+            self._rtp = None
+            raise
+        self._start = self._last_sent = loop.time()
         self._tick = 0
         self._timer = loop.call_at(self._start, self._on_tick)
         self._rtcp_timer = loop.call_later(RTCP_INTERVAL / 2, self._send_rtcp)
@@ -206,10 +259,11 @@ class RtpStream:
                 self._rtcp.transport.sendto(
                     self._rtcp_out(serialize_compound(make_bye(self.ssrc, "call ended"))), self._rtcp_remote()
                 )
-        for endpoint in (self._rtp, self._rtcp):
-            if endpoint is not None and endpoint.transport is not None:
-                endpoint.transport.close()
-        self._rtp = self._rtcp = None
+            self._rtcp.transport.close()
+        if self._rtp is not None:
+            self._rtp.close()
+        self._rtp = None
+        self._rtcp = None
         await asyncio.sleep(0)  # let the sockets close before the port goes back to the pool
         self.sink.close()
         self.source.close()
@@ -253,10 +307,15 @@ class RtpStream:
             return
         now = loop.time()
         try:
-            if self.config.sends and now >= self._dtmf_until:
+            config = self.config
+            if config.sends and now >= self._dtmf_until:
                 self._send_audio()
-            elif self.config.sends:
+            elif config.sends:
                 self.timestamp = (self.timestamp + self.ticks) % 2**32
+            if config.keep_alive:
+                self._keep_alive(now, config.keep_alive_interval)
+            if self._rtp is not None:
+                self._rtp.drain(now, self._on_rtp)
             self._play(now)
         except Exception:
             log.exception("RTP tick failed")
@@ -276,27 +335,60 @@ class RtpStream:
             if take < self.samples:
                 pcm[take:] = 0
             self._tones = self._tones[take:]
+        marker = self.stats.sent == 0
+        suppressor = self._suppressor
+        if suppressor is not None:
+            decision = suppressor.decide(pcm)
+            if decision.send != AUDIO:
+                if decision.send != NOTHING:
+                    self._send_comfort_noise(decision.level)
+                self.timestamp = (self.timestamp + self.ticks) % 2**32
+                return
+            marker = marker or decision.marker
         payload = self.encoder.encode(pcm)
         if payload:
-            marker = self.stats.sent == 0
-            packet = RtpPacket(
-                self.config.send_payload_type,
-                self.sequence,
-                self.timestamp,
-                self.ssrc,
-                payload,
-                marker=marker,
-            )
+            pt = self.config.send_payload_type
+            header = rtp_header(pt, self.sequence, self.timestamp, self.ssrc, marker)
             self.sequence = (self.sequence + 1) % 65536
-            self._send_packet(bytes(packet))
+            self._send_packet(header + payload)
             self._octets += len(payload)
         self.timestamp = (self.timestamp + self.ticks) % 2**32
 
+    def _send_comfort_noise(self, level: int) -> None:
+        payload_type = self.config.send_cn_payload_type
+        if payload_type is None:
+            return
+        payload = bytes(ComfortNoise(level))
+        self._send_packet(rtp_header(payload_type, self.sequence, self.timestamp, self.ssrc) + payload)
+        self.sequence = (self.sequence + 1) % 65536
+        self._octets += len(payload)
+        self.stats.comfort_noise_sent += 1
+
+    def _keep_alive(self, now: float, interval: float) -> None:
+        """RFC 6263: a packet when nothing at all went out for ``interval`` seconds."""
+        if self.stats.sent != self._sent_before:
+            self._sent_before = self.stats.sent
+            self._last_sent = now
+        elif now - self._last_sent >= interval:
+            self._send_keep_alive()
+
+    def _send_keep_alive(self) -> None:
+        """CN at the background's level when CN was negotiated, else an empty unknown-type packet."""
+        if self.config.send_cn_payload_type is not None:
+            noise = self._suppressor.vad.noise if self._suppressor is not None else None
+            self._send_comfort_noise(SILENT if noise is None else min(SILENT, max(0, round(-noise))))
+        else:
+            self._send_packet(rtp_header(self._keep_alive_type, self.sequence, self.timestamp, self.ssrc))
+            self.sequence = (self.sequence + 1) % 65536
+        self.stats.keep_alives_sent += 1
+
     def _send_packet(self, data: bytes) -> None:
-        if self._rtp is not None and self._rtp.transport is not None:
-            if self._srtp is not None:
-                data = bytes(self._srtp.tx.protect(data))
-            self._rtp.transport.sendto(data, self.remote)
+        rtp = self._rtp
+        if rtp is None:
+            return
+        if self._srtp is not None:
+            data = bytes(self._srtp.tx.protect(data))
+        if rtp.send(data, self.remote):
             self.stats.sent += 1
 
     def _play(self, now: float) -> None:
@@ -307,14 +399,25 @@ class RtpStream:
         """
         if not self.config.receives:
             return
-        for _ in range(8):
-            if self._fifo.size >= self.samples:
-                break
-            self._fifo = np.concatenate((self._fifo, self._next_frame(now)))
-        if self._fifo.size < self.samples:
+        samples = self.samples
+        fifo = self._fifo
+        frames = 0
+        if not fifo.size:
+            fifo = self._next_frame(now)
+            frames = 1
+            if fifo.size == samples:  # the usual case, same frame length both ways: no FIFO
+                self._output(fifo)
+                return
+        while fifo.size < samples and frames < 8:
+            fifo = np.concatenate((fifo, self._next_frame(now)))
+            frames += 1
+        if fifo.size < samples:
+            self._fifo = fifo
             return
-        frame = self._fifo[: self.samples]
-        self._fifo = self._fifo[self.samples :]
+        self._fifo = fifo[samples:]
+        self._output(fifo[:samples])
+
+    def _output(self, frame: Samples) -> None:
         self.sink.write(frame)
         if self._detector is not None:
             for digit in self._detector.feed(frame):
@@ -325,26 +428,42 @@ class RtpStream:
         item = self.jitter.pop(now)
         frame = self._remote_samples
         if isinstance(item, Frame):
-            found = self.decoders.get(item.payload_type)
+            payload_type = item.payload_type
+            found = self.decoders.get(payload_type)
             if found is None:
+                if payload_type in self._cn_types:
+                    return self._comfort_noise(item.payload, frame)
                 return np.zeros(frame, dtype=np.int16)
             self._last_decoder = found
+            self._noise.stop()
             try:
                 return found.decode(item.payload)
             except Exception as exc:  # a bad payload is concealed, never the end of the call
                 log.debug("undecodable payload: %s", exc)
                 return found.conceal(frame)
+        if item.idle and self._noise.active:  # a silence the peer described: its noise, not dead air
+            return self._noise.frame(frame)
         if self._last_decoder is not None and not item.idle:
             return self._last_decoder.conceal(frame)
         if self.stats.received:  # the peer paused (silence suppression): keep the recording's clock
             return np.zeros(frame, dtype=np.int16)
-        return np.zeros(0, dtype=np.int16)
+        return _EMPTY
+
+    def _comfort_noise(self, payload: bytes, samples: int) -> Samples:
+        try:
+            self._noise.heard(ComfortNoise.parse(payload))
+        except ComfortNoiseError as exc:
+            log.debug("unreadable comfort noise: %s", exc)
+        self.stats.comfort_noise_received += 1
+        return self._noise.frame(samples)
 
     def _learn_packet_time(self, packet: RtpPacket) -> None:
-        """The peer's packet duration from consecutive packets; the jitter buffer follows it."""
+        """The peer's packet duration from consecutive audio packets; the jitter buffer follows it."""
         previous = self._previous
+        if packet.payload_type not in self.decoders:
+            return
         self._previous = packet
-        if previous is None or packet.payload_type == self.config.receive_dtmf_payload_type:
+        if previous is None:
             return
         if (packet.sequence - previous.sequence) % 65536 != 1 or previous.payload_type != packet.payload_type:
             return
@@ -356,13 +475,14 @@ class RtpStream:
         self._remote_samples = round(ticks * info.sample_rate / info.clock_rate)
         passthrough = self.jitter.passthrough
         self.jitter = JitterBuffer(
-            clock_rate=info.clock_rate, ptime=ticks / info.clock_rate, passthrough=passthrough
+            clock_rate=info.clock_rate, ptime=ticks / info.clock_rate, passthrough=passthrough,
+            comfort_noise=self._cn_types,
         )
         log.info("RTP: the peer sends %d ms packets", round(1000 * ticks / info.clock_rate))
 
     # --- receiving --------------------------------------------------------------------------------
 
-    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _on_rtp(self, data: bytes, addr: tuple[str, int], arrival: float) -> None:
         if self._srtp is not None:
             try:
                 data = bytes(self._srtp.rx.unprotect(data))
@@ -382,10 +502,13 @@ class RtpStream:
         source = self._sources.get(packet.ssrc)
         if source is None:  # not setdefault: that would build a RemoteSource for every packet
             source = self._sources[packet.ssrc] = RemoteSource(packet.ssrc)
-        now = self._loop.time() if self._loop else time.monotonic()
-        source.tracker.update(packet.sequence, packet.timestamp, round(now * self.encoder.info.clock_rate))
+        source.tracker.update(packet.sequence, packet.timestamp, round(arrival * self._clock_rate))
+        if packet.payload_type not in self._known_types:  # a keep-alive (RFC 6263 §4.6): nothing to play
+            self.stats.ignored += 1
+            self.jitter.ignore(packet)
+            return
         self._learn_packet_time(packet)
-        passed = self.jitter.push(packet, now)
+        passed = self.jitter.push(packet, arrival)
         if passed is not None:
             digit = self.dtmf_in.feed(passed)
             if digit is not None:
@@ -431,24 +554,9 @@ class RtpStream:
         self._rtcp_timer = loop.call_later(RTCP_INTERVAL, self._send_rtcp)
 
 
+_EMPTY: Samples = np.zeros(0, dtype=np.int16)
+_EMPTY.flags.writeable = False
+
+
 def _opts(config: StreamConfig, name: str) -> dict[str, object]:
     return dict(config.codec_options.get(name.lower(), {}))
-
-
-def _bind(host: str, port: int, dscp: int | None) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        if dscp is not None:
-            level, option = (
-                (socket.IPPROTO_IPV6, socket.IPV6_TCLASS)
-                if family == socket.AF_INET6
-                else (socket.IPPROTO_IP, socket.IP_TOS)
-            )
-            sock.setsockopt(level, option, dscp << 2)
-        sock.bind((host, port))
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock

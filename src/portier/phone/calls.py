@@ -540,6 +540,10 @@ class CallManager:
             sends=chosen.sends,
             receives=chosen.receives,
             inband_dtmf=self._inband(call, chosen),
+            vad=settings.intercom.media.vad,
+            send_cn_payload_type=chosen.comfort_noise_pt,
+            receive_cn_payload_type=chosen.receive_comfort_noise_pt,
+            keep_alive=settings.intercom.media.rtp_keep_alive,
             srtp=SrtpKeys(chosen.crypto.suite, chosen.crypto.local_key, chosen.crypto.remote_key)
             if chosen.crypto is not None
             else None,

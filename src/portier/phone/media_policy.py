@@ -3,6 +3,7 @@
 Only codecs that can both encode and decode on this machine are ever offered (``codecs.available``);
 the rest of the line's enabled list is skipped, and ``unavailable()`` says why for the Media page.
 Payload types: the RFC 3551 static ones, the Media page's for opus and DTMF, fixed dynamic ones else.
+"Enable VAD" offers and accepts comfort noise (RFC 3389), which the stream then sends in silences.
 """
 
 from __future__ import annotations
@@ -71,4 +72,5 @@ def media_policy(
         ptime=line.ptime if line is not None else 20,
         single_codec=line.single_codec if line is not None else False,
         srtp=srtp,
+        comfort_noise=media.vad,
     )

@@ -121,8 +121,8 @@ class Media(Page):
     rtcp_cname_host: str = setting("", key="RTCP CNAME Host", label="CNAME host",
                                    help="Host part of the RTCP CNAME; empty uses the device's own.")
     rtp_keep_alive: bool = setting(False, key="RTP Keep Alive", label="RTP keep alive",
-                                   help="During a call, send an RTP packet every 30 s while no media flows, "
-                                        "to keep NAT bindings open.")
+                                   help="During a call, send an RTP packet every 15 s (RFC 6263) while no "
+                                        "media flows, to keep NAT bindings open.")
     alert_info: AlertInfoRings = group(AlertInfoRings, help="Alert Info Ring Settings (alert-info)")
 
 

@@ -16,6 +16,10 @@ Rules kept here (section numbers are RFC 3264's unless named):
 - Direction follows the §6.1 table, intersected with the policy's own direction; an offer whose
   c= is ``0.0.0.0`` (RFC 2543 hold, §8.4) means the peer receives nothing.
 - Multicast (§6.2): the answer keeps the offer's address, port and direction attribute.
+- Comfort noise (RFC 3389) when the policy asks for it (Media "Enable VAD"): our offer adds the static
+  ``CN/8000`` (payload type 13) when a codec runs an 8 kHz clock, and our answer keeps the offer's CN
+  at the clock of the codec we send with. CN is a companion format like telephone-event, never the
+  codec we send with; opus (48 kHz clock) goes without, it has its own silence handling (DTX).
 - SRTP (RFC 4568 SDES): ``RTP/SAVP`` needs an acceptable a=crypto; ``compulsory`` also requires one
   on ``RTP/AVP``; ``optional`` uses crypto when offered over ``RTP/AVP`` (as baresip's ``srtp``
   does) and offers it that way; ``off`` ignores crypto and refuses ``RTP/SAVP``.
@@ -78,6 +82,7 @@ G722 = CodecSpec(name="G722", clock_rate=8000, payload_type=9)
 G723 = CodecSpec(name="G723", clock_rate=8000, payload_type=4)
 G729 = CodecSpec(name="G729", clock_rate=8000, payload_type=18)
 TELEPHONE_EVENT = CodecSpec(name="telephone-event", clock_rate=8000, payload_type=101, fmtp="0-16")
+COMFORT_NOISE = CodecSpec(name="CN", clock_rate=8000, payload_type=13)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +91,8 @@ class MediaPolicy:
 
     ``codecs`` are the enabled ones in preference order; ``single_codec`` is the Fanvil "Response
     Single Codec" (answer with the first common codec and telephone-event only); ``srtp`` is "RTP
-    Encryption"; ``address``/``port`` are where we receive RTP.
+    Encryption"; ``address``/``port`` are where we receive RTP; ``comfort_noise`` offers and accepts
+    CN (RFC 3389), for "Enable VAD".
     """
 
     address: str
@@ -100,6 +106,7 @@ class MediaPolicy:
     srtp_suites: tuple[str, ...] = SRTP_SUITES
     session_name: str = "portier"
     user: str = "portier"
+    comfort_noise: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -145,6 +152,10 @@ class NegotiatedMedia:
     ptime: int
     direction: str
     crypto: CryptoChoice | None = None
+    comfort_noise_pt: int | None = None
+    """CN (RFC 3389) at the send codec's clock in the peer's numbering (what we send it with)."""
+    receive_comfort_noise_pt: int | None = None
+    """The same CN as the peer's packets to us carry it (our offer's number when we offered)."""
 
     @property
     def multicast(self) -> bool:
@@ -206,6 +217,10 @@ def _codec_of(media: MediaDescription, pt: str) -> CodecSpec | None:
     )
 
 
+def _is_comfort_noise(codec: CodecSpec, clock_rate: int) -> bool:
+    return codec.name.casefold() == "cn" and codec.clock_rate == clock_rate
+
+
 def _codecs_of(media: MediaDescription) -> list[CodecSpec]:
     return [c for c in (_codec_of(media, pt) for pt in media.formats) if c is not None]
 
@@ -251,7 +266,7 @@ def _session(policy: MediaPolicy, session_id: int, version: int, media: tuple[Me
 def make_offer(
     policy: MediaPolicy, *, session_id: int, version: int, crypto_keys: Mapping[str, bytes] | None = None
 ) -> SessionDescription:
-    """Our offer: one audio stream with every enabled codec in preference order, then DTMF.
+    """Our offer: one audio stream with every enabled codec in preference order, then DTMF, then CN.
 
     ``crypto_keys`` maps each SRTP suite to its 30-byte master key||salt; it is required unless
     ``policy.srtp`` is ``off``. Compulsory SRTP offers ``RTP/SAVP``; optional offers the keys on
@@ -260,6 +275,9 @@ def make_offer(
     if not policy.codecs:
         raise ValueError("no codec is enabled, so there is nothing to offer")
     codecs = policy.codecs + ((policy.dtmf,) if policy.dtmf else ())
+    if (policy.comfort_noise and any(c.clock_rate == 8000 and not c.is_auxiliary for c in policy.codecs)
+            and not any(_is_comfort_noise(c, 8000) for c in codecs)):
+        codecs += (COMFORT_NOISE,)
     attributes: list[Attribute] = []
     for codec in codecs:
         fmtp = codec.fmtp or ("0-16" if codec.name.casefold() == "telephone-event" else None)
@@ -335,6 +353,8 @@ def _accepted(
         direction = _direction(sending, offered_receive and their_send)
     rtcp = theirs.rtcp
     te = next((c for c in send if c.name.casefold() == "telephone-event"), None)
+    clock = voice[0].clock_rate
+    noise = next(((c, m) for c, m in zip(send, receive, strict=True) if _is_comfort_noise(c, clock)), None)
     return NegotiatedMedia(
         stream=index,
         remote_address=connection.address,
@@ -348,6 +368,8 @@ def _accepted(
         ptime=theirs.ptime or ours.ptime or 20,
         direction=direction,
         crypto=crypto,
+        comfort_noise_pt=noise[0].payload_type if noise else None,
+        receive_comfort_noise_pt=noise[1].payload_type if noise else None,
     )
 
 
@@ -429,13 +451,21 @@ def _answer_stream(
     if connection is None:
         return Rejected(f"{stream}: no c= address for the stream")
     chosen = [voice[0]] if policy.single_codec else pairs
-    te = _telephone_event(remote, policy, voice[0][0].clock_rate)
+    clock = voice[0][0].clock_rate
+    te = _telephone_event(remote, policy, clock)
     answered = [r for r, _ in chosen] + ([te] if te else [])
+    noise = next((c for c in answered if _is_comfort_noise(c, clock)), None)
+    added_noise = None
+    if noise is None and policy.comfort_noise:
+        noise = added_noise = next((c for c in remote if _is_comfort_noise(c, clock)), None)
+        answered += [noise] if noise else []
     attributes: list[Attribute] = []
     for remote_codec, mine in chosen:
         attributes += _format_attributes(remote_codec, mine.fmtp)
     if te is not None:
         attributes += _format_attributes(te, (policy.dtmf.fmtp if policy.dtmf else None) or "0-16")
+    if added_noise is not None:
+        attributes += _format_attributes(added_noise, None)
     attributes.append(("ptime", str(policy.ptime)))
     offer_send, offer_receive = _flags(offer.direction_of(offered))
     offer_receive = offer_receive and not connection.is_null
@@ -467,6 +497,8 @@ def _answer_stream(
         ptime=offered.ptime or policy.ptime,
         direction=direction,
         crypto=crypto,
+        comfort_noise_pt=noise.payload_type if noise else None,
+        receive_comfort_noise_pt=noise.payload_type if noise else None,
     )
     return media, negotiated
 

@@ -241,3 +241,37 @@ def test_conceal_repeats_and_fades_then_goes_silent() -> None:
 def test_bad_limits_are_refused() -> None:
     with pytest.raises(ValueError, match="0 < min <= max"):
         JitterBuffer(min_delay=0.3, max_delay=0.2)
+
+
+def test_a_vad_silence_refreshed_by_comfort_noise_is_neither_loss_nor_concealment() -> None:
+    """The sender's pattern with VAD: speech, CN at the silence's start and every 400 ms, then a marked
+    talkspurt; sequence numbers run on, timestamps jump over the silence."""
+    talk = [(i * PTIME, packet(i)) for i in range(60)]
+    silence = [(f * PTIME, RtpPacket(13, 60 + k, 160 * f, 1, b"\x32")) for k, f in enumerate((60, 80, 100))]
+    again = [(f * PTIME, RtpPacket(0, 63 + k, 160 * f, 1, b"\x00", marker=k == 0))
+             for k, f in enumerate(range(130, 180))]
+    buffer = JitterBuffer()
+    played = simulate(buffer, talk + silence + again, until=180 * PTIME)  # to the last packet's arrival
+    kinds = [item.payload_type if isinstance(item, Frame) else ("idle" if item.idle else "lost")
+             for _, item in played]
+    assert "lost" not in kinds
+    assert kinds.count(13) == 3
+    assert kinds.count(0) + buffer.stats.dropped == 60 + 50 - 1  # the last is still buffered
+    first_noise = kinds.index(13)
+    resumed = kinds.index(0, first_noise)
+    assert set(kinds[first_noise:resumed]) == {13, "idle"} and resumed - first_noise >= 65  # silence, not PLC
+    stats = buffer.stats
+    assert (stats.lost, stats.concealed, stats.late) == (0, 0, 0)
+    assert sequences(played) == sorted(sequences(played))
+
+
+def test_packets_with_nothing_to_play_are_not_counted_lost() -> None:
+    buffer = JitterBuffer(passthrough={101})
+    for i in range(10):
+        buffer.push(packet(i), i * PTIME)
+    buffer.push(RtpPacket(101, 10, 1600, 1, b"\x05\x0a\x00\xa0"), 10 * PTIME)  # a DTMF event
+    buffer.ignore(RtpPacket(127, 11, 1600, 1))  # a keep-alive of a type we do not play
+    for i in range(12, 30):
+        buffer.push(packet(i - 2, seq0=2), i * PTIME)
+    simulate(buffer, [], until=1.0)
+    assert buffer.stats.lost == 0

@@ -14,9 +14,11 @@ from portier.media.rtp import (
     RtpPacket,
     SequenceTracker,
     is_rtcp,
+    rtp_header,
     seq_diff,
     seq_newer,
     ts_diff,
+    unused_payload_type,
 )
 
 from ._pcap import SIPP_PCAPS, sipp_pcap, udp_payloads
@@ -208,3 +210,24 @@ def test_arbitrary_bytes_parse_or_raise_rtp_error(data: bytes) -> None:
     except RtpError:
         return
     assert RtpPacket.parse(bytes(packet)) == packet
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 127), st.integers(0, 65535), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
+    st.booleans(), st.binary(max_size=64),
+)
+def test_the_send_paths_header_is_the_packets_own(
+    payload_type: int, sequence: int, timestamp: int, ssrc: int, marker: bool, payload: bytes
+) -> None:
+    header = rtp_header(payload_type, sequence, timestamp, ssrc, marker)
+    packet = RtpPacket(payload_type, sequence, timestamp, ssrc, payload, marker)
+    assert header + payload == bytes(packet)
+    assert RtpPacket.parse(header + payload) == packet  # the parser's fast path for such packets
+
+
+def test_an_unused_payload_type_for_keep_alives() -> None:
+    assert unused_payload_type({0, 8, 101}) == 127
+    assert unused_payload_type({0, 127, 126}) == 125
+    with pytest.raises(ValueError, match="none left"):
+        unused_payload_type(range(96, 128))

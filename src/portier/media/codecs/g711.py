@@ -86,15 +86,21 @@ def alaw_decode(data: bytes) -> Pcm:
     return ALAW_DECODE[np.frombuffer(data, np.uint8)]
 
 
+_INT16 = np.dtype(np.int16)
+
+
 class G711Encoder:
     def __init__(self, info: CodecInfo, samples: int, table: npt.NDArray[np.uint8]) -> None:
         self.info = info
         self.samples_per_packet = samples
         self._table = table
+        self._shape = (samples,)
 
     def encode(self, pcm: Pcm) -> bytes:
-        samples = check_pcm(self.info, pcm, self.samples_per_packet)
-        return self._table[samples.view(np.uint16)].tobytes()
+        if not (type(pcm) is np.ndarray and pcm.dtype is _INT16 and pcm.shape == self._shape
+                and pcm.flags.c_contiguous):  # the usual frame passes these cheap checks; others the full one
+            pcm = check_pcm(self.info, pcm, self.samples_per_packet)
+        return self._table.take(pcm.view(np.uint16)).tobytes()
 
 
 class G711Decoder:
@@ -106,7 +112,7 @@ class G711Decoder:
     def decode(self, payload: bytes) -> Pcm:
         if not payload:
             raise CodecError(f"{self.info.name} payload is empty")
-        return self._plc.heard(self._table[np.frombuffer(payload, np.uint8)])
+        return self._plc.heard(self._table.take(np.frombuffer(payload, np.uint8)))
 
     def conceal(self, samples: int) -> Pcm:
         return self._plc.conceal(samples)

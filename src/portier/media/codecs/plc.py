@@ -7,10 +7,14 @@ like a held vowel fading out rather than a click and a gap.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import numpy.typing as npt
 
 from .base import Pcm
+
+_NONE: Pcm = np.zeros(0, np.int16)
 
 HISTORY_MS = 40
 FULL_MS = 10
@@ -43,17 +47,33 @@ class RepeatFade:
 
     def __init__(self, sample_rate: int) -> None:
         self._rate = sample_rate
-        self._history = np.zeros(0, np.int16)
-        self._cycle = np.zeros(0, np.int16)
+        self._keep = sample_rate * HISTORY_MS // 1000
+        self._heard: deque[Pcm] = deque()
+        """The latest decoded frames, at least ``HISTORY_MS`` of them when there are: joined only for a
+        loss, not for every frame that plays."""
+        self._held = 0
+        self._cycle = _NONE
         self._phase = 0
         self._envelope = FadeEnvelope(sample_rate)
 
+    @property
+    def _history(self) -> Pcm:
+        if not self._heard:
+            return _NONE
+        joined = self._heard[0] if len(self._heard) == 1 else np.concatenate(self._heard)
+        return joined[-self._keep:]
+
     def heard(self, pcm: Pcm) -> Pcm:
         """Note decoded audio (and end any loss); returns it unchanged for chaining."""
-        keep = self._rate * HISTORY_MS // 1000
-        self._history = np.concatenate((self._history, pcm))[-keep:]
-        self._cycle = np.zeros(0, np.int16)
-        self._envelope.reset()
+        heard = self._heard
+        heard.append(pcm)
+        self._held += pcm.shape[0]
+        while self._held - heard[0].shape[0] >= self._keep:
+            self._held -= heard.popleft().shape[0]
+        if self._cycle.size:
+            self._cycle = _NONE
+        if self._envelope.lost:
+            self._envelope.reset()
         return pcm
 
     def conceal(self, samples: int) -> Pcm:

@@ -112,22 +112,28 @@ class MonoOutput:
     def convert(self, frames: list[AudioFrame]) -> Pcm:
         parts: list[Pcm] = []
         for frame in frames:
-            direct = frame.format.name in ("s16", "s16p") and frame.layout.nb_channels == 1
-            if direct and frame.sample_rate == self._rate and self._resampler is None:
-                parts.append(frame.to_ndarray().reshape(-1).astype(np.int16, copy=False))
-                continue
             if self._resampler is None:
+                direct = frame.format.name in ("s16", "s16p") and frame.layout.nb_channels == 1
+                if direct and frame.sample_rate == self._rate:
+                    parts.append(_samples(frame))
+                    continue
                 self._resampler = AudioResampler(format="s16", layout="mono", rate=self._rate)
-            self._owed += Fraction(frame.samples * self._rate, frame.sample_rate)
+            if not self._started:  # only the first output is topped up; no fractions after it
+                self._owed += Fraction(frame.samples * self._rate, frame.sample_rate)
             for out in self._resampler.resample(frame):
-                parts.append(out.to_ndarray().reshape(-1).astype(np.int16, copy=False))
-        pcm = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+                parts.append(_samples(out))
+        pcm = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int16)
         if self._resampler is not None and not self._started and pcm.size:
             self._started = True
             short = round(self._owed) - pcm.shape[0]
             if short > 0:
                 pcm = np.concatenate((np.zeros(short, np.int16), pcm))
         return pcm
+
+
+def _samples(frame: AudioFrame) -> Pcm:
+    """A mono s16 frame's samples, copied out of FFmpeg's buffer (cheaper than ``to_ndarray``)."""
+    return np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples).copy()
 
 
 class AvDecoder:
