@@ -172,8 +172,19 @@ class Device:
     async def start(self) -> None:
         self.bus.start()
         self.services = [factory(self) for factory in SERVICES]
-        for service in self.services:
-            await service.start()
+        for index, service in enumerate(self.services):
+            try:
+                await service.start()
+            except BaseException:  # leave nothing half-started behind (sockets, log levels, pins)
+                log.exception("service %s failed to start", service.name)
+                for started in reversed(self.services[:index]):
+                    try:
+                        await started.stop()
+                    except Exception:
+                        log.exception("service %s failed to stop", started.name)
+                self.services = []
+                await self.bus.stop()
+                raise
             log.info("service %s started", service.name)
         self.started_at = time.time()
         names = tuple(service.name for service in self.services)

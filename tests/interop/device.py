@@ -16,6 +16,7 @@ from portier.phone.sip_service import SipService
 from portier.settings.document import find
 from portier.settings.values import from_text
 
+from .device_process import free_sip_port
 from .sipp import free_port
 
 
@@ -112,9 +113,12 @@ async def running_device(
     ``audio_in``/``audio_out`` are the ``--audio-in``/``--audio-out`` of ``portier run`` (e.g.
     ``tone:440``, ``wav:/dir``). RTP ports come from a range of their own per device.
     """
-    port = free_port("udp")
+    port = free_sip_port()  # UDP/TCP P and TLS P+1 free
+    http = free_port("tcp")
+    while http in (port, port + 1):
+        http = free_port("tcp")
     options = RuntimeOptions(
-        http=("127.0.0.1", free_port("tcp")),  # never the default 0.0.0.0:80 (network hygiene)
+        http=("127.0.0.1", http),  # never the default 0.0.0.0:80 (network hygiene)
         sip_port=port,
         sip_host="127.0.0.1",
         sip_t1=t1,

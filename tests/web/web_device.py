@@ -24,6 +24,7 @@ from portier.settings.document import find
 from portier.settings.values import from_text
 from portier.web.service import WebService
 
+from ..interop.device_process import free_sip_port
 from ..interop.sipp import free_port
 
 T = TypeVar("T")
@@ -52,8 +53,10 @@ class WebDevice:
     def __init__(self, data_dir: Path, values: Mapping[str, Any] | None = None) -> None:
         self.data_dir = data_dir
         self.values = dict(values or {})
+        self.sip_port = free_sip_port()  # UDP/TCP P and TLS P+1 free
         self.http_port = free_port("tcp")
-        self.sip_port = free_port("udp")
+        while self.http_port in (self.sip_port, self.sip_port + 1):
+            self.http_port = free_port("tcp")
         self.clock = TestClock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="portier-web-device", daemon=True)
