@@ -16,6 +16,7 @@ is chosen or registered; a plain number goes out on the button's line (AUTO: the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 from collections.abc import Callable
@@ -347,13 +348,8 @@ class ButtonService:
 
     async def _answered_within(self, call: Call, seconds: float) -> bool:
         """True once the call is Talking; False if it ends or the time runs out first."""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while asyncio.get_running_loop().time() < deadline:
-            if call.state.value in ("Talking", "Held"):
-                return True
-            if call.state.value == "Ended":
-                return False
-            await asyncio.sleep(0.1)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(call.settled(), seconds)
         return call.state.value in ("Talking", "Held")
 
     async def _hang_up(self, call_id: str) -> None:

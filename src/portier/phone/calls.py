@@ -80,7 +80,6 @@ _DIVERSION = {
 }
 """RFC 5806 Diversion reasons, so the target sees why the call came to it."""
 
-_REASONS = {480: "Temporarily Unavailable", 486: "Busy Here", 600: "Busy Everywhere", 603: "Decline"}
 
 
 @dataclass(frozen=True)
@@ -374,7 +373,7 @@ class CallManager:
         if outcome == "reject":
             code = features.response_codes.reject
             await call.finish("rejected")
-            return refuse(code, _REASONS.get(code, "Declined"))
+            return refuse(code, policy.reason_phrase(code))
         if outcome == "no prack":
             await call.finish("no PRACK for the reliable provisional response")
             return refuse(500, "Server Internal Error", ("Warning", '399 portier "no PRACK within 64*T1"'))
