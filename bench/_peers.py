@@ -283,12 +283,20 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"/proc/{pid}/status has no VmRSS line")
 
 
-def ua_version(name: str, log: Path) -> str:
-    """``portier 0.1.0`` / ``baresip 1.0.0`` as the UA's log says at start."""
-    text = log.read_bytes().decode(errors="replace") if log.exists() else ""
+def ua_version(name: str, log: Path, wait: float = 5.0) -> str:
+    """``portier 0.1.0`` / ``baresip 1.0.0`` as the UA's log says at start. The UA may answer
+    OPTIONS before it writes that line (portier logs it once every service is up), so this
+    waits up to ``wait`` seconds for it."""
     pattern = r"baresip v(\S+)" if name == "baresip" else r"portier (\S+) started"
-    found = re.search(pattern, text)
-    return f"{name} {found.group(1)}" if found else name
+    deadline = time.monotonic() + wait
+    while True:
+        text = log.read_bytes().decode(errors="replace") if log.exists() else ""
+        found = re.search(pattern, text)
+        if found:
+            return f"{name} {found.group(1)}"
+        if time.monotonic() >= deadline:
+            return name
+        time.sleep(0.05)
 
 
 def log_tail(log: Path, lines: int = 8) -> str:

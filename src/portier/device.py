@@ -83,6 +83,12 @@ class EventLog:
         log.info("event %s", event)
 
 
+def _network_watch(device: Device) -> Service:
+    from .services.network_watch import NetworkWatch
+
+    return NetworkWatch(device)
+
+
 def _sip_service(device: Device) -> Service:
     from .phone.sip_service import SipService
 
@@ -146,6 +152,7 @@ def _web_service(device: Device) -> Service:
 SERVICES: list[Callable[[Device], Service]] = [
     EventLog,
     _device_log,
+    _network_watch,
     _sip_service,
     _call_log,
     _action_url,

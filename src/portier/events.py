@@ -119,6 +119,15 @@ class LedChanged(Event):
 
 
 @dataclass(frozen=True)
+class AddressChanged(Event):
+    """The device's own address changed (manual 9.19 "IP Changed"); None means it has none (no
+    address on a routed interface, no default route). The network watcher reports it."""
+
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
 class ServiceFailed(Event):
     service: str
     reason: str

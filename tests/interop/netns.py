@@ -7,20 +7,29 @@ such sends fail at once with "network unreachable" instead of leaving the machin
 be replayed to a real portier running inside it safely. Processes are started inside with
 ``ip netns exec``; on exit every process still in the namespace is killed by PID and the namespace
 is deleted. Needs root (CAP_SYS_ADMIN) and iproute2.
+
+A test that needs more than loopback adds it with ``ip()`` (a veth pair with TEST-NET addresses, a
+default route on it: still nothing leaves the namespace); ``call_inside()`` runs Python code of the
+test itself in the namespace (one thread joins it), e.g. a device on the test's own terms.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from .peers import require
+
+T = TypeVar("T")
+CLONE_NEWNET = 0x40000000
 
 
 def require_netns() -> str:
@@ -77,6 +86,48 @@ class LoopbackNamespace:
         process: subprocess.Popen[bytes] = subprocess.Popen(self.argv(argv), **kwargs)
         self._children.append(process)
         return process
+
+    def ip(self, *args: str) -> str:
+        """``ip -n NAME ARGS...`` (configure the namespace's links, addresses and routes); its output."""
+        if not self._created:
+            raise RuntimeError("LoopbackNamespace used outside its with block")
+        argv = [self._ip, "-n", self.name, *args]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        if result.returncode != 0:
+            raise AssertionError(f"ip -n {self.name} {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def call_inside(self, function: Callable[[], T], *, timeout: float = 120) -> T:
+        """``function()`` in a new thread that has joined this namespace (setns(2)); its result or its
+        exception. Only that thread moves: what it opens (sockets, child processes, threads it starts)
+        lives in the namespace, the caller stays where it is. The thread ends with ``function``."""
+        if not self._created:
+            raise RuntimeError("LoopbackNamespace used outside its with block")
+        outcome: list[T] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    if libc.setns(fd, CLONE_NEWNET) != 0:
+                        error = ctypes.get_errno()
+                        raise OSError(error, f"setns into {self.name}: {os.strerror(error)}")
+                finally:
+                    os.close(fd)
+                outcome.append(function())
+            except BaseException as exc:  # handed to the caller
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name=f"in-{self.name}", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise AssertionError(f"what ran inside {self.name} did not finish within {timeout} s")
+        if failure:
+            raise failure[0]
+        return outcome[0]
 
     def pids(self) -> list[int]:
         """PIDs of every process whose network namespace is this one."""

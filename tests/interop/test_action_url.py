@@ -32,6 +32,8 @@ from portier.sip.tls import TlsSettings, server_context
 from .conftest import KamailioFactory, SippServerFactory
 from .device import RunningDevice, line_values, running_device
 from .sipp import SippResult, free_port, run_sipp, scenario
+from .test_calls_sipp import assert_sipp_ok
+from .test_transfer_sipp import SUCCESS, sipp_client
 
 HOST = "127.0.0.1"
 EVERY = "&".join(f"{name}=${name}" for name in VARIABLES)
@@ -213,7 +215,7 @@ async def test_every_event_and_variable(
             await http.wait_event("idle")
             answered = {
                 "remote": f"sip:sipp@{HOST}:{sipp_port}",
-                "display_remote": "sipp",
+                "display_remote": "SIPp",  # the From display name (the user part is "sipp")
                 "call_id": ringing.call_id,
             }
             assert events_of_call(http, ringing.call_id) == [
@@ -238,7 +240,7 @@ async def test_every_event_and_variable(
                 line1,
                 {
                     "remote": f"sip:sipp@{HOST}:{sipp_port}",
-                    "display_remote": "sipp",
+                    "display_remote": "SIPp",
                     "call_id": missed.call_id,
                 },
             )
@@ -272,6 +274,56 @@ async def test_every_event_and_variable(
             await dut.set({"SIP1 Enable DND": 0})
             expect(await http.wait_event("dnd_off"), line1, NO_CALL)
         assert all(r.method == "GET" for r in http.requests)
+
+
+async def test_display_remote_is_the_name_in_the_callers_from(tmp_path: Path) -> None:
+    """``$display_remote`` is the display name SIPp puts in From (quoted with UTF-8 and "&", or a bare
+    token), percent-encoded; without a name it is the caller's user part, as a phone shows it."""
+    query = "name=$display_remote&remote=$remote"
+    async with HttpRecorder() as http:
+        values = {"intercom.action_url.incoming_call": http.url("incoming", query)}
+        async with running_device(tmp_path / "dut", values) as dut:
+            for number, (display, expected) in enumerate(
+                [('"Tür & Tor Nord"', "Tür & Tor Nord"), ("Hall", "Hall"), ("", "sipp")], start=1
+            ):
+                name = f"{display} " if display else ""
+                text = scenario("call_uac_bye").read_text().replace('From: "SIPp" <', f"From: {name}<")
+                path = tmp_path / f"call_uac_display_{number}.xml"
+                path.write_bytes(text.encode())  # UTF-8 inside the CDATA, sent as it is
+                port = free_port("udp")
+                result = await asyncio.to_thread(
+                    run_sipp,
+                    path,
+                    remote=f"{HOST}:{dut.sip_port}",
+                    local_port=port,
+                    extra=["-s", "door", "-mp", str(free_port("udp")), "-d", "100"],
+                    timeout=15,
+                    workdir=tmp_path / f"sipp-{number}",
+                )
+                assert result.ok, result.explain()
+                request = await http.wait_event("incoming", number)
+                assert request.query == {"name": expected, "remote": f"sip:sipp@{HOST}:{port}"}
+            assert "name=T%C3%BCr%20%26%20Tor%20Nord&" in http.of("incoming")[0].target
+
+
+async def test_a_blind_transfer_requests_the_transfer_url_about_its_call(tmp_path: Path) -> None:
+    """The device transfers a call from SIPp (REFER, 202, NOTIFY 200): "Transfer" is requested once,
+    with the transferred call's id and remote party."""
+    query = "call_id=$call_id&remote=$remote&name=$display_remote"
+    async with HttpRecorder() as http:
+        values = {"intercom.action_url.transfer": http.url("transfer", query)}
+        async with running_device(tmp_path / "dut", values) as dut:
+            client = asyncio.create_task(sipp_client(dut, tmp_path, "transfer_transferee", keys=SUCCESS))
+            talking = await dut.call_state("Talking", timeout=15)
+            outcome = await dut.calls.transfer(talking.call_id, "sip:carol@127.0.0.1:5999")
+            assert_sipp_ok(await client)
+            assert outcome.result == "succeeded"
+            request = await http.wait_event("transfer")
+            assert request.query == {"call_id": talking.call_id, "remote": talking.remote, "name": "SIPp"}
+            await dut.call_state("Ended")
+            await dut.device.bus.drain()
+            await asyncio.sleep(0.5)  # a second request would be on its way by now
+            assert [r.event for r in http.requests] == ["transfer"], "one transfer, one request"
 
 
 async def test_a_dead_or_hanging_server_never_holds_up_a_call(

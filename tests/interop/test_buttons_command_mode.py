@@ -2,10 +2,12 @@
 
 Hold button 1 (Desktop Long Pressed: Main Menu) for Command Mode Long Press Time, hear the beep, then
 within Command Mode Window: one press announces the IP address by voice (espeak-ng; digit tones when
-it is missing), three presses switch the Network Mode setting between STATIC 192.168.1.128 and DHCP
-and announce. The speaker is a WAV directory (``--audio-out wav:DIR``): the beep and the announcement
-are files under ``tones/``, judged by their spectrum and energy. The host's addresses and routes are
-compared before and after: portier changes its settings, never this machine's network.
+it is missing), three presses follow Table 1: DHCP with an address stays and announces it, STATIC
+switches to DHCP, and no address at all switches to STATIC 192.168.1.128 (proven inside a network
+namespace with nothing but loopback, where the device really has no address). The speaker is a WAV
+directory (``--audio-out wav:DIR``): the beep and the announcement are files under ``tones/``, judged
+by their spectrum and energy, and digit tones are read back digit by digit. The host's addresses and
+routes are compared before and after: portier changes its settings, never this machine's network.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from portier.device import Device, RuntimeOptions
 from portier.door import announce
 from portier.events import ButtonChanged, CallStateChanged, Event, SettingsChanged
+from portier.media.tones import dtmf_frequencies
+from portier.services.network_watch import NetworkWatch
+from portier.settings.document import find
 from portier.settings.network import NetworkBasic, NetworkMode
+from portier.settings.values import from_text
 
-from .device import RunningDevice, running_device
+from .device import Recorder, RunningDevice, running_device
+from .device_process import free_sip_port
+from .netns import LoopbackNamespace
 from .peers import require
+from .sipp import free_port
 from .test_buttons_calls import click, door
 from .test_tones_sipp import mono, peaks, tones_idle, window_levels
 
@@ -125,9 +135,25 @@ async def test_without_espeak_the_address_is_played_as_digit_tones(
     assert abs(samples.size / rate - expected) < 0.1
 
 
-async def test_three_presses_switch_the_network_mode_setting_and_never_the_host(
+async def three_presses(dut: RunningDevice) -> int:
+    """Enter command mode and press button 1 three times; the event mark from before."""
+    mark = len(dut.events.events)
+    await enter_command_mode(dut)
+    for _ in range(3):
+        await click(dut, 1, hold=0.08)
+        await asyncio.sleep(0.08)
+    return mark
+
+
+def mode_switched(event: Event) -> bool:
+    return isinstance(event, SettingsChanged) and "network.basic.mode" in event.paths
+
+
+async def test_three_presses_follow_table_1_and_never_touch_the_host(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The device (SIP bound to 127.0.0.1) has an address: on DHCP three presses only announce it; on
+    STATIC (the default 192.168.1.128) they switch to DHCP and announce the address it has."""
     caplog.set_level(logging.INFO, logger="portier")
     recordings = tmp_path / "audio"
     before = host_network()
@@ -136,25 +162,103 @@ async def test_three_presses_switch_the_network_mode_setting_and_never_the_host(
         def basic() -> NetworkBasic:
             return dut.device.settings.current.network.basic
 
+        watch = dut.device.service("network")
+        assert isinstance(watch, NetworkWatch) and watch.address == "127.0.0.1"
         assert basic().mode == NetworkMode.DHCP
-        for round_, expected in enumerate((NetworkMode.STATIC, NetworkMode.DHCP), start=1):
-            mark = len(dut.events.events)
-            await enter_command_mode(dut)
-            for _ in range(3):
-                await click(dut, 1, hold=0.08)
-                await asyncio.sleep(0.08)
+        mark = await three_presses(dut)
+        assert_speech(await announcement(dut, recordings, 1))
+        assert not [e for e in dut.events.events[mark:] if mode_switched(e)], "DHCP with an address stays"
+        assert basic().mode == NetworkMode.DHCP
+        assert "the Network Mode is DHCP and the device has the address 127.0.0.1: nothing is switched" in (
+            caplog.text
+        )
 
-            def switched(event: Event) -> bool:
-                return isinstance(event, SettingsChanged) and "network.basic.mode" in event.paths
-
-            await dut.events.wait_for(switched, 10, "the Network Mode setting changing", mark)
-            assert basic().mode == expected
-            assert basic().ip == "192.168.1.128"
-            assert_speech(await announcement(dut, recordings, round_))
+        await dut.set({"network.basic.mode": "STATIC"})
+        await dut.device.bus.drain()  # its SettingsChanged is recorded before the mark
+        mark = await three_presses(dut)
+        await dut.events.wait_for(mode_switched, 10, "the Network Mode setting changing", mark)
+        assert basic().mode == NetworkMode.DHCP
+        assert basic().ip == "192.168.1.128"
+        assert_speech(await announcement(dut, recordings, 2))
         assert not [e for e in dut.events.events if isinstance(e, CallStateChanged)], "no call was made"
-    assert "the Network Mode setting is now STATIC (was DHCP)" in caplog.text
     assert "the Network Mode setting is now DHCP (was STATIC)" in caplog.text
     assert "this host's network interfaces are untouched" in caplog.text
+    assert host_network() == before, "the host's addresses or routes changed"
+
+
+DTMF = {dtmf_frequencies(key): key for key in "0123456789*#"}
+
+
+def digits_heard(path: Path) -> str:
+    """The address in an announcement of digit tones, read back by spectrum: each DIGIT_S of tone is
+    a digit (its two strongest frequencies), each DOT_S of silence a dot."""
+    rate, samples = mono(path)
+    digit, gap, dot = (
+        round(seconds * rate) for seconds in (announce.DIGIT_S, announce.GAP_S, announce.DOT_S)
+    )
+    heard, at = "", 0
+    while at + digit <= samples.size:
+        window = samples[at : at + digit]
+        if float(np.max(window_levels(window, rate))) < -40:
+            heard, at = heard + ".", at + dot
+            continue
+        low, high = peaks(window, rate, 2)
+        key = min(DTMF, key=lambda pair: abs(pair[0] - low) + abs(pair[1] - high))
+        assert abs(key[0] - low) < 10 and abs(key[1] - high) < 10, f"{low:.0f}+{high:.0f} Hz is no digit"
+        heard, at = heard + DTMF[key], at + digit + gap
+    return heard.rstrip(".")
+
+
+async def three_presses_without_an_address(
+    data: Path, recordings: Path
+) -> tuple[str | None, NetworkBasic, Path]:
+    """A device with SIP on every address (no bound address) where there is no network: its watcher's
+    address, the network settings after three presses, and the announcement."""
+    options = RuntimeOptions(
+        http=("127.0.0.1", free_port("tcp")),
+        sip_port=free_sip_port(),
+        sip_t1=0.05,
+        audio_out=f"wav:{recordings}",
+    )
+    device = Device(data, options)
+    device.settings.update({find(k): from_text(find(k), str(v)) for k, v in FAST.items()})
+    events = Recorder()
+    device.bus.subscribe(Event, events)
+    await device.start()
+    try:
+        assert options.sip_port is not None
+        dut = RunningDevice(device, events, options.sip_port)
+        watch = device.service("network")
+        assert isinstance(watch, NetworkWatch)
+        mark = await three_presses(dut)
+        await events.wait_for(mode_switched, 10, "the Network Mode setting changing", mark)
+        return watch.address, device.settings.current.network.basic, await announcement(dut, recordings)
+    finally:
+        await asyncio.wait_for(device.stop(), 15)
+
+
+async def test_three_presses_without_an_address_switch_to_the_default_static_address(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a network namespace with only loopback the device has no address ("no IP at present"):
+    three presses switch to STATIC 192.168.1.128 and announce it (as digit tones, read back here)."""
+    monkeypatch.setattr(announce, "ESPEAK", "espeak-ng-not-installed-here")
+    caplog.set_level(logging.INFO, logger="portier")
+    recordings = tmp_path / "audio"
+    before = host_network()
+    with LoopbackNamespace("portier-cmd") as ns:
+
+        def inside() -> tuple[str | None, NetworkBasic, Path]:
+            work = three_presses_without_an_address(tmp_path / "dut", recordings)
+            return asyncio.run(asyncio.wait_for(work, 90))
+
+        address, basic, path = await asyncio.to_thread(ns.call_inside, inside)
+    assert address is None
+    assert basic.mode == NetworkMode.STATIC and basic.ip == "192.168.1.128"
+    assert path.name == "announce-network-mode.wav"
+    assert digits_heard(path) == "192.168.1.128"
+    assert "the Network Mode setting is now STATIC (was DHCP)" in caplog.text
+    assert "network: the device's address is none (netlink)" in caplog.text
     assert host_network() == before, "the host's addresses or routes changed"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portier.events import AddressChanged, LineStatusChanged
 from portier.settings.records import FileKind, StoredFile
 
 from .conftest import KamailioFactory
@@ -162,3 +163,24 @@ async def test_outbound_proxy_and_a_line_on_its_own_local_port(
         contacts = kamailio.registered("bob")
         assert any(f"127.0.0.1:{own_port}" in c for c in contacts), contacts
         assert set(dut.sip.agents) == {dut.sip_port, own_port}
+
+
+async def test_a_new_device_address_registers_the_line_again(
+    tmp_path: Path, kamailio_factory: KamailioFactory
+) -> None:
+    """The network watcher's AddressChanged (a new DHCP lease) makes each line register again, so the
+    registrar learns the new Contact: the line unregisters and registers once more, and Kamailio ends
+    with one binding. Losing the address (new None) registers nothing. (The watcher itself is tested
+    in a namespace where addresses really change: test_network_watch.py.)"""
+    kamailio = kamailio_factory()
+    values = line_values(1, "alice", "alice-secret", kamailio.udp_port, **{"SIP1 Register TTL": 3600})
+    async with running_device(tmp_path, values) as dut:
+        await dut.events.line_status(1, "Registered")
+        assert len(kamailio.registered("alice")) == 1
+        mark = len(dut.events.events)
+        dut.device.bus.publish(AddressChanged("192.0.2.10", None))
+        dut.device.bus.publish(AddressChanged(None, "127.0.0.1"))
+        await dut.events.line_status(1, "Registered", after=mark)
+        assert len(kamailio.registered("alice")) == 1, kamailio.registered("alice")
+        renewal = [e.status for e in dut.events.events[mark:] if isinstance(e, LineStatusChanged)]
+        assert renewal.count("Registered") == 1 and renewal[-1] == "Registered", renewal

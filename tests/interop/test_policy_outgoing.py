@@ -102,17 +102,33 @@ async def test_refused_dials_say_why_and_the_number_is_filtered_and_prefixed(
     ], "refused dials are not logged"
 
 
-async def test_send_anonymous_hides_who_calls(tmp_path: Path, sipp_server_factory: SippServerFactory) -> None:
-    checks = [
-        ("From", r'^ *"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=[^;]+$'),
-        ("Privacy", r"^ *id *$"),
-        ("P-Preferred-Identity", r"^ *<sip:door@127\.0\.0\.1:[0-9]+> *$"),
-    ]
+@pytest.mark.parametrize(
+    ("standard", "privacy", "identity"),
+    [(0, None, False), (1, "header", False), (2, "id", True)],
+    ids=["none", "rfc3323", "rfc3325"],
+)
+async def test_send_anonymous_hides_who_calls(
+    tmp_path: Path, sipp_server_factory: SippServerFactory, standard: int, privacy: str | None, identity: bool
+) -> None:
+    """Send Anonymous: the From is anonymous whatever the Anonymous Call Standard; RFC 3323 adds
+    Privacy: header, RFC 3325 Privacy: id with the real identity in P-Preferred-Identity, None nothing."""
+    checks = [("From", r'^ *"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=[^;]+$')]
+    if privacy is not None:
+        checks.append(("Privacy", rf"^ *{privacy} *$"))
+    if identity:
+        checks.append(("P-Preferred-Identity", r"^ *<sip:door@127\.0\.0\.1:[0-9]+> *$"))
     callee = sipp_server_factory(uas_expect(tmp_path, checks), timeout=20)
-    async with running_device(tmp_path / "dut", door_line(**{"SIP1 CLIR": 1})) as dut:
+    values = door_line(**{"SIP1 CLIR": 1, "SIP1 Anonymous Standard": standard})
+    async with running_device(tmp_path / "dut", values) as dut:
         call = await dut.calls.dial(f"sip:400@127.0.0.1:{callee.port}", line=1)
         await talk_and_hang_up(dut, call)
         log = await call_log(dut)
     result = await asyncio.to_thread(callee.wait, 10)
     assert_sipp_ok(result)
+    (invite,) = result.received("INVITE")
+    names = {line.split(":", 1)[0].strip().lower() for line in invite.splitlines()[1:] if ":" in line}
+    assert ("privacy" in names) == (privacy is not None), invite
+    assert ("p-preferred-identity" in names) == identity, invite
+    contact = next(line for line in invite.splitlines() if line.lower().startswith(("contact:", "m:")))
+    assert "door@" not in contact, f"the Contact names the caller: {contact}"
     assert log == [(Direction.OUTGOING, "SIP1", f"sip:400@127.0.0.1:{callee.port}")]

@@ -1,6 +1,7 @@
 """Network Packets Capture (manual 10.4) in real Chromium: Start on System >> Tools, SIPp sends OPTIONS to
 the device over UDP and over TCP, Stop, Save; tshark reads the pcap and decodes every request and answer
-as SIP (the TCP ones from the segments portier's transport synthesizes)."""
+as SIP (the TCP ones from the segments portier's transport synthesizes). A call to a SIPp UAS that
+echoes RTP is captured too: tshark follows the SDP to the RTP streams both ways, and finds RTCP."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from portier.services.capture import PcapWriter
+from portier.media.audio import AudioSpec
+from portier.phone.call import CallState
+from portier.services.capture import CaptureService, PcapWriter
 from portier.sip.transport import Endpoint
+from portier.web.api_calls import dial
 
 from ..interop.peers import require
-from ..interop.sipp import run_sipp, scenario
+from ..interop.sipp import SippServer, free_port, run_sipp, scenario
 from .conftest import login, screenshot
 from .web_device import WebDevice
 
@@ -98,3 +102,62 @@ async def test_the_pcap_writer_frames_ipv6_and_tcp_and_stops_at_its_limit(tmp_pa
     with path.open("wb") as out:
         PcapWriter(out).write(options.replace(b"TCP", b"UDP"), *mapped, 2.0)
     assert await asyncio.to_thread(tshark_sip, path) == [["udp", "OPTIONS", "7 OPTIONS"]]
+
+
+def tshark_rows(pcap: Path, display: str, *fields: str) -> list[list[str]]:
+    """The ``fields`` of every packet tshark shows for ``display`` (a display filter)."""
+    tshark = require("tshark")
+    args = [arg for field in fields for arg in ("-e", field)]
+    done = subprocess.run(
+        [tshark, "-r", str(pcap), "-Y", display, "-T", "fields", "-E", "separator=|", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, f"tshark could not read {pcap}: {done.stderr}"
+    return [line.split("|") for line in done.stdout.splitlines()]
+
+
+async def test_a_captured_call_shows_its_rtp_both_ways_and_rtcp(
+    web_device: WebDevice, tmp_path: Path
+) -> None:
+    """The device calls a SIPp UAS that echoes RTP for 6 s (long enough for an RTCP report each way
+    at 5 s intervals, the first at 2.5 s); tshark, told nothing but the pcap, finds the call's SDP,
+    follows it to the RTP stream in both directions as PCMU, and decodes our RTCP."""
+    require("tshark")
+    capture = web_device.device.service("capture")
+    assert isinstance(capture, CaptureService)
+    media_port = free_port("udp")
+    uas = SippServer(
+        scenario("call_uas"), extra=["-rtp_echo", "-mp", str(media_port), "-d", "6000"],
+        timeout=20, workdir=tmp_path / "sipp",
+    )  # fmt: skip
+    manager = web_device.device.service("sip").calls
+    before = manager.audio_in
+    web_device.call(lambda: setattr(manager, "audio_in", AudioSpec.parse("tone:440")))
+    try:
+        web_device.call(capture.begin)
+        with uas:
+            call = web_device.run(dial(web_device.device, f"sip:service@127.0.0.1:{uas.port}", None))
+            result = await asyncio.to_thread(uas.wait, 20)
+        assert result.ok, result.explain()
+        await asyncio.to_thread(_wait_ended, web_device, call)
+    finally:
+        web_device.call(capture.end)
+        web_device.call(lambda: setattr(manager, "audio_in", before))
+    pcap = capture.path
+    rtp = await asyncio.to_thread(tshark_rows, pcap, "rtp", "udp.srcport", "udp.dstport", "rtp.p_type")
+    ports = {(int(src), int(dst)) for src, dst, _ in rtp}
+    assert {pt for _, _, pt in rtp} == {"0"}, f"PCMU only: {rtp[:5]}"
+    assert any(src == media_port for src, _ in ports) and any(dst == media_port for _, dst in ports), ports
+    sent = sum(1 for src, _, _ in rtp if int(src) != media_port)
+    assert 200 <= sent <= 400, f"about 6 s of 20 ms packets sent, captured {sent}"
+    rtcp = await asyncio.to_thread(tshark_rows, pcap, "rtcp.pt == 200", "rtcp.senderssrc")
+    assert rtcp, "no RTCP sender report in the capture"
+
+
+def _wait_ended(web_device: WebDevice, call: object, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while getattr(call, "state", None) is not CallState.ENDED:
+        assert time.monotonic() < deadline, "the call did not end after SIPp's BYE"
+        time.sleep(0.05)

@@ -17,7 +17,9 @@ from playwright.async_api import Page, expect
 
 from portier.door.service import DoorService
 from portier.events import ButtonChanged
+from portier.media.audio import AudioSpec
 from portier.settings.records import CallRecord, Direction
+from portier.web.api_calls import dial
 
 from ..interop.sipp import SippServer, free_port, scenario
 from .conftest import http_client, http_login, login, screenshot, token_in
@@ -86,6 +88,44 @@ async def test_a_panel_click_calls_sipp_and_the_page_follows_live(
     duration = await rows.nth(0).locator("td").nth(4).inner_text()
     minutes, seconds = duration.split(":")
     assert minutes == "0" and 1 <= int(seconds) <= 5, f"a {CALL_SECONDS} s call, logged as {duration}"
+
+
+async def test_the_audio_meter_shows_the_call_levels_live(
+    page: Page, web_device: WebDevice, tmp_path: Path
+) -> None:
+    """The device's microphone is a 440 Hz tone at -10 dBFS peak (-13 dBFS RMS); a SIPp UAS echoes the
+    RTP back, so the speaker plays the same tone through PCMU both ways: both meters read about
+    -13 dBFS while talking, and "no audio" once the call is over."""
+    manager = web_device.device.service("sip").calls
+    before = manager.audio_in
+    uas = SippServer(
+        scenario("call_uas"), extra=["-rtp_echo", "-mp", str(free_port("udp")), "-d", "4000"],
+        timeout=15, workdir=tmp_path / "sipp",
+    )  # fmt: skip
+    web_device.call(lambda: setattr(manager, "audio_in", AudioSpec.parse("tone:440")))
+    try:
+        await login(page)
+        await page.goto(PANEL)
+        await expect(page.locator("#panel-live")).to_have_text("connected")
+        await expect(page.locator("#level-sent-db")).to_have_text("no audio")
+        with uas:
+            web_device.run(dial(web_device.device, f"sip:service@127.0.0.1:{uas.port}", None))
+            await expect(page.locator("#call-state")).to_have_text("Talking")
+            await expect(page.locator("#audio-level")).to_have_attribute("data-live", "yes")
+            await expect(page.locator("#level-played-db")).not_to_have_text("no audio")
+            await page.wait_for_timeout(600)  # the echo has come back: a few meter messages more
+            shown = await page.evaluate("[document.getElementById('level-sent').value,"
+                                        " document.getElementById('level-played').value]")
+            await screenshot(page, "virtual-panel-audio-level")
+            result = await asyncio.to_thread(uas.wait, 15)
+        assert result.ok, result.explain()
+        await expect(page.locator("#call-state")).to_have_text("Idle")
+        await expect(page.locator("#level-sent-db")).to_have_text("no audio")
+        await expect(page.locator("#audio-level")).to_have_attribute("data-live", "no")
+    finally:
+        web_device.call(lambda: setattr(manager, "audio_in", before))
+    assert abs(shown[0] - (-13.0)) <= 1.5, f"microphone level {shown[0]} dBFS, a -13 dBFS RMS tone was sent"
+    assert abs(shown[1] - (-13.0)) <= 3.0, f"speaker level {shown[1]} dBFS for the echoed tone"
 
 
 async def test_toggling_input_1_triggers_it_and_its_relay_live(page: Page, web_device: WebDevice) -> None:

@@ -20,7 +20,6 @@ import numpy as np
 
 from portier.media.audio import AudioError, Samples, read_wav
 from portier.media.tones import dtmf_tone
-from portier.sip.agent import local_ip_toward
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +28,6 @@ SPEECH_TIMEOUT = 10.0
 DIGIT_S = 0.25
 GAP_S = 0.15
 DOT_S = 0.5
-WILDCARDS = ("", "0.0.0.0", "::")
-ROUTE_PROBE = "192.0.2.1"
-"""TEST-NET-1 (RFC 5737): asking the kernel for its route there gives the address of the default
-route's interface; a connected UDP socket sends nothing."""
-
-
-def device_address(bound: str | None) -> str:
-    """The address the device is reached at: the one SIP is bound to, else the default route's."""
-    if bound not in WILDCARDS and bound is not None:
-        return bound
-    return local_ip_toward(ROUTE_PROBE)
-
-
 def digit_tones(address: str, rate: int) -> Samples:
     """``address`` as DTMF tones, one per digit (``*`` for a letter of an IPv6 address), a pause per dot."""
     parts: list[Samples] = []

@@ -2,7 +2,7 @@
 
 Hold a call button for Command Mode Long Press Time in standby, release after the beep, then
 within Command Mode Window press the same button once (announce the IP address) or three
-times (switch the network mode between static 192.168.1.128 and DHCP, then announce).
+times (the network mode command, ``network_switch``: Table 1's three cases, then announce).
 Pure state: the edge feeds presses and the time, and asks what to do when the window closes.
 """
 
@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from portier.settings.network import NetworkMode
+
+STATIC_ADDRESS = "192.168.1.128"
+"""The static address Table 1 switches to (the factory IP Address of Table 5)."""
 
 
 class Command(StrEnum):
@@ -56,3 +61,30 @@ class CommandMode:
 def spoken_address(address: str) -> str:
     """How the address is read out: digit by digit, "dot" between the parts (as Fanvil does)."""
     return " dot ".join(" ".join(part) for part in address.split("."))
+
+
+@dataclass(frozen=True)
+class NetworkSwitch:
+    """What three presses do: the Network Mode to set (None: keep it), the static address that goes
+    with it, and the address to announce afterwards (None: "no IP address")."""
+
+    mode: NetworkMode | None
+    static_ip: str | None
+    announce: str | None
+
+
+def network_switch(mode: NetworkMode, address: str | None) -> NetworkSwitch:
+    """Table 1's "Switch network mode", given the Network Mode setting and the device's address now.
+
+    - STATIC -> DHCP, announcing the address the device has. The manual names the default static
+      192.168.1.128; any other static address is switched to DHCP too, so that three presses always
+      lead out of a static address someone typed (the way back to a working network on site).
+    - DHCP (or PPPoE: an address handed out by the network, the same case) with an address: nothing is
+      switched ("When DHCP gets to IP, then do not switch"); the address is announced.
+    - DHCP or PPPoE and no address at present: STATIC at ``STATIC_ADDRESS``, which is announced.
+    """
+    if mode == NetworkMode.STATIC:
+        return NetworkSwitch(NetworkMode.DHCP, None, address)
+    if address is None:
+        return NetworkSwitch(NetworkMode.STATIC, STATIC_ADDRESS, STATIC_ADDRESS)
+    return NetworkSwitch(None, None, address)

@@ -3,7 +3,9 @@
 ``command_mode.py`` counts presses; this is its edge on the device's loop. A long press in standby
 enters it: the speaker beeps for the Command Mode Window, the presses inside the window are taken from
 the call buttons, and when the window closes one press announces the IP address and three presses
-switch the Network Mode setting (STATIC 192.168.1.128 <-> DHCP), then announce the address.
+run Table 1's network mode command (``command_mode.network_switch``: DHCP with an address stays and
+announces it; no address switches to STATIC 192.168.1.128; STATIC switches to DHCP), then announce.
+"The address" is the network watcher's (service "network"); None means the device has none.
 
 Switching the network mode changes portier's settings only. Applying network settings to the
 operating system is a separate, explicit job that portier does not do on a development machine or in
@@ -17,10 +19,12 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from portier.door.announce import device_address, digit_tones, speech
-from portier.door.command_mode import Command, CommandMode, spoken_address
+from portier.door.announce import digit_tones, speech
+from portier.door.command_mode import Command, CommandMode, network_switch, spoken_address
 from portier.phone.tone_player import TONE_RATE, Playback, TonePlayer
+from portier.services.network_watch import current_address
 from portier.settings import document
+from portier.settings.declare import Leaf
 from portier.settings.network import NetworkMode
 
 if TYPE_CHECKING:
@@ -28,8 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATIC_ADDRESS = "192.168.1.128"
-"""The static address Table 1 switches to (the factory IP Address of Table 5)."""
+NO_ADDRESS = "0.0.0.0"
+"""What the digit tones play when the device has no address (what a phone shows then)."""
 BEEP = "1000/200,0/800"
 """A short 1 kHz toot every second while command mode waits for presses."""
 
@@ -105,24 +109,33 @@ class CommandModeRunner:
     # --- the commands -------------------------------------------------------------------------------
 
     async def announce_ip(self) -> None:
-        address = device_address(self._device.options.sip_host)
-        log.info("command mode: announcing the IP address %s", address)
-        await self.say("announce-ip", spoken_address(address), address)
+        address = current_address(self._device)
+        log.info("command mode: announcing the IP address %s", address or "(none: the device has no address)")
+        await self.announce("announce-ip", "", address)
 
     async def switch_network_mode(self) -> None:
-        """STATIC -> DHCP; DHCP (or PPPoE) -> STATIC at ``STATIC_ADDRESS``; then the address is announced."""
+        """Table 1 (``network_switch``) on the Network Mode setting; then the address is announced."""
         basic = self._device.settings.current.network.basic
-        mode, ip = document.find("network.basic.mode"), document.find("network.basic.ip")
-        if basic.mode == NetworkMode.STATIC:
-            await self._device.apply_settings({mode: NetworkMode.DHCP})
-            address, words = device_address(self._device.options.sip_host), "D H C P"
-        else:
-            await self._device.apply_settings({mode: NetworkMode.STATIC, ip: STATIC_ADDRESS})
-            address, words = STATIC_ADDRESS, "static"
-        new = self._device.settings.current.network.basic.mode
+        decision = network_switch(basic.mode, current_address(self._device))
+        if decision.mode is None:
+            log.info("command mode: the Network Mode is %s and the device has the address %s: nothing is "
+                     "switched (Table 1), the address is announced", basic.mode.name, decision.announce)
+            await self.announce("announce-network-mode", "", decision.announce)
+            return
+        values: dict[Leaf, object] = {document.find("network.basic.mode"): decision.mode}
+        if decision.static_ip is not None:
+            values[document.find("network.basic.ip")] = decision.static_ip
+        await self._device.apply_settings(values)
+        was, now = basic.mode.name, decision.mode.name
         log.info("command mode: the Network Mode setting is now %s (was %s); portier changed only its own "
-                 "settings, this host's network interfaces are untouched", new.name, basic.mode.name)
-        await self.say("announce-network-mode", f"{words}, {spoken_address(address)}", address)
+                 "settings, this host's network interfaces are untouched", now, was)
+        words = "static" if decision.mode == NetworkMode.STATIC else "D H C P"
+        await self.announce("announce-network-mode", words, decision.announce)
+
+    async def announce(self, name: str, words: str, address: str | None) -> None:
+        """Say ``words`` then ``address`` digit by digit ("no I P address" when there is none)."""
+        spoken = spoken_address(address) if address is not None else "no I P address"
+        await self.say(name, f"{words}, {spoken}" if words else spoken, address or NO_ADDRESS)
 
     async def say(self, name: str, text: str, address: str) -> None:
         """Speak ``text`` on the speaker (digit tones of ``address`` when there is no speech); with a WAV

@@ -28,6 +28,7 @@ from portier.door.leds import LedFacts, led_patterns, network_up
 from portier.door.outputs import Outputs, RelaySwitched, output_configs
 from portier.door.status import InputStatus, RelayStatus
 from portier.events import (
+    AddressChanged,
     ButtonChanged,
     CallStateChanged,
     DtmfReceived,
@@ -131,6 +132,7 @@ class DoorService:
             bus.subscribe(CallStateChanged, self._on_call_state),
             bus.subscribe(LineStatusChanged, self._on_line_status),
             bus.subscribe(ButtonChanged, self._on_button_changed),
+            bus.subscribe(AddressChanged, lambda event: self._check_network()),
         ]
         self._network = network_up()
         self._refresh_leds()
@@ -278,13 +280,17 @@ class DoorService:
             self.device.bus.publish(LedChanged(name, pattern))
 
     async def _watch_network(self) -> None:
+        """Look at the routing table now and then; the network watcher's AddressChanged makes it at once."""
         while True:
             await asyncio.sleep(NETWORK_POLL)
-            up = network_up()
-            if up != self._network:
-                log.info("network %s", "normal" if up else "abnormal: no default route")
-                self._network = up
-                self._refresh_leds()
+            self._check_network()
+
+    def _check_network(self) -> None:
+        up = network_up()
+        if up != self._network:
+            log.info("network %s", "normal" if up else "abnormal: no default route")
+            self._network = up
+            self._refresh_leds()
 
     # --- alarm messages ------------------------------------------------------------------------------
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -59,11 +61,23 @@ from portier.media.rtp import RtpError, RtpPacket, rtp_header, unused_payload_ty
 from portier.media.rtp_socket import RtpSocket, bind
 from portier.media.tones import dtmf_tone
 from portier.media.vad import AUDIO, NOTHING, SilenceSuppressor
+from portier.packet_taps import Taps
 
 log = logging.getLogger(__name__)
 
 RTCP_INTERVAL = 5.0
 KEEP_ALIVE_INTERVAL = 15.0
+
+Address = tuple[str, int]
+MediaTap = Callable[[bytes, Address, Address], None]
+_taps: Taps[Address] = Taps("RTP")
+
+
+def add_media_tap(tap: MediaTap) -> Callable[[], None]:
+    """Show ``tap`` every RTP and RTCP datagram this process's streams send and receive, as on the
+    wire (SRTP still protected), with source and destination (the packet capture: ``services/capture``);
+    returns the function that removes it."""
+    return _taps.add(tap)
 
 
 @dataclass(frozen=True)
@@ -220,6 +234,8 @@ class RtpStream:
         self._srtp = _Srtp(config.srtp) if config.srtp is not None else None
         self._detector = DtmfDetector(rate) if config.inband_dtmf and rate in (8000, 16000) else None
         self._tones: Samples = _EMPTY
+        self._spoken: Samples = _EMPTY
+        self._heard: Samples = _EMPTY
         self._noise = NoiseGenerator()
         vad = config.vad and config.send_cn_payload_type is not None
         self._suppressor = SilenceSuppressor(self.interval) if vad else None
@@ -255,10 +271,7 @@ class RtpStream:
                 timer.cancel()
         self._timer = self._rtcp_timer = None
         if self._rtcp is not None and self._rtcp.transport is not None:
-            with contextlib.suppress(OSError):
-                self._rtcp.transport.sendto(
-                    self._rtcp_out(serialize_compound(make_bye(self.ssrc, "call ended"))), self._rtcp_remote()
-                )
+            self._rtcp_send(serialize_compound(make_bye(self.ssrc, "call ended")))
             self._rtcp.transport.close()
         if self._rtp is not None:
             self._rtp.close()
@@ -267,6 +280,14 @@ class RtpStream:
         await asyncio.sleep(0)  # let the sockets close before the port goes back to the pool
         self.sink.close()
         self.source.close()
+
+    def levels(self) -> tuple[float | None, float | None]:
+        """Sound level (dBFS) of the last frame sent and of the last frame played; None: no such frame.
+
+        Worked out when asked (the virtual panel's meter, a few times a second), not on every tick.
+        """
+        sent = _dbfs(self._spoken) if self.config.sends else None
+        return sent, (_dbfs(self._heard) if self.config.receives else None)
 
     def redirect(self, host: str, port: int, *, sends: bool, receives: bool) -> None:
         """A re-INVITE changed where the peer listens or the direction (hold, resume)."""
@@ -335,6 +356,7 @@ class RtpStream:
             if take < self.samples:
                 pcm[take:] = 0
             self._tones = self._tones[take:]
+        self._spoken = pcm
         marker = self.stats.sent == 0
         suppressor = self._suppressor
         if suppressor is not None:
@@ -390,6 +412,8 @@ class RtpStream:
             data = bytes(self._srtp.tx.protect(data))
         if rtp.send(data, self.remote):
             self.stats.sent += 1
+            if _taps.active:
+                _taps.show(data, self._local(0), self.remote)
 
     def _play(self, now: float) -> None:
         """One tick of playout: our frame size from the peer's frames, whatever their length.
@@ -418,6 +442,7 @@ class RtpStream:
         self._output(fifo[:samples])
 
     def _output(self, frame: Samples) -> None:
+        self._heard = frame
         self.sink.write(frame)
         if self._detector is not None:
             for digit in self._detector.feed(frame):
@@ -428,16 +453,18 @@ class RtpStream:
         item = self.jitter.pop(now)
         frame = self._remote_samples
         if isinstance(item, Frame):
-            payload_type = item.payload_type
+            packet = item.packet
+            payload_type = packet.payload_type
             found = self.decoders.get(payload_type)
             if found is None:
                 if payload_type in self._cn_types:
-                    return self._comfort_noise(item.payload, frame)
+                    return self._comfort_noise(packet.payload, frame)
                 return np.zeros(frame, dtype=np.int16)
             self._last_decoder = found
-            self._noise.stop()
+            if self._noise.active:
+                self._noise.stop()
             try:
-                return found.decode(item.payload)
+                return found.decode(packet.payload)
             except Exception as exc:  # a bad payload is concealed, never the end of the call
                 log.debug("undecodable payload: %s", exc)
                 return found.conceal(frame)
@@ -483,6 +510,8 @@ class RtpStream:
     # --- receiving --------------------------------------------------------------------------------
 
     def _on_rtp(self, data: bytes, addr: tuple[str, int], arrival: float) -> None:
+        if _taps.active:
+            _taps.show(data, addr, self._local(0))
         if self._srtp is not None:
             try:
                 data = bytes(self._srtp.rx.unprotect(data))
@@ -494,10 +523,11 @@ class RtpStream:
         except RtpError:
             self.stats.dropped += 1
             return
-        if not self._latched and addr != self.remote:
-            log.info("RTP: latching onto %s:%d (signalled %s:%d)", *addr, *self.remote)
-            self.remote = addr
-        self._latched = True
+        if not self._latched:
+            if addr != self.remote:
+                log.info("RTP: latching onto %s:%d (signalled %s:%d)", *addr, *self.remote)
+                self.remote = addr
+            self._latched = True
         self.stats.received += 1
         source = self._sources.get(packet.ssrc)
         if source is None:  # not setdefault: that would build a RemoteSource for every packet
@@ -516,6 +546,8 @@ class RtpStream:
                 self.on_dtmf(digit, "rfc4733")
 
     def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
+        if _taps.active:
+            _taps.show(data, addr, self._local(1))
         if self._srtp is not None:
             try:
                 data = bytes(self._srtp.rx.unprotect_rtcp(data))
@@ -530,8 +562,24 @@ class RtpStream:
             if isinstance(packet, SenderReport) and packet.ssrc in self._sources:
                 self._sources[packet.ssrc].note_sender_report(packet, now)
 
-    def _rtcp_out(self, data: bytes) -> bytes:
-        return bytes(self._srtp.tx.protect_rtcp(data)) if self._srtp is not None else data
+    def _rtcp_send(self, report: bytes) -> None:
+        """Send one compound RTCP packet (SRTCP-protected under SRTP) to the peer's RTCP port."""
+        rtcp = self._rtcp
+        if rtcp is None or rtcp.transport is None:
+            return
+        data = bytes(self._srtp.tx.protect_rtcp(report)) if self._srtp is not None else report
+        remote = self._rtcp_remote()
+        with contextlib.suppress(OSError):
+            rtcp.transport.sendto(data, remote)
+            if _taps.active:
+                _taps.show(data, self._local(1), remote)
+
+    def _local(self, offset: int) -> Address:
+        """Our address as the capture shows it: RTP port (offset 0) or RTCP port (offset 1)."""
+        host = self.config.local_host
+        if host in ("", "0.0.0.0"):  # bound to all addresses: the one the kernel routes to the peer from
+            host = _route_source(self.remote[0])
+        return host, self.config.local_port + offset
 
     def _rtcp_remote(self) -> tuple[str, int]:
         return self.remote[0], self.config.remote_rtcp_port or self.remote[1] + 1
@@ -549,13 +597,34 @@ class RtpStream:
             sent=sent,
             sources=list(self._sources.values()),
         )
-        with contextlib.suppress(OSError):
-            self._rtcp.transport.sendto(self._rtcp_out(serialize_compound(report)), self._rtcp_remote())
+        self._rtcp_send(serialize_compound(report))
         self._rtcp_timer = loop.call_later(RTCP_INTERVAL, self._send_rtcp)
 
 
 _EMPTY: Samples = np.zeros(0, dtype=np.int16)
 _EMPTY.flags.writeable = False
+
+
+SILENCE_DBFS = -96.0
+"""What a frame of digital silence reads as: the floor of 16-bit audio."""
+
+
+def _dbfs(frame: Samples) -> float | None:
+    if not frame.size:
+        return None
+    rms = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64))))
+    return max(SILENCE_DBFS, 20.0 * float(np.log10(rms / 32768.0))) if rms > 0 else SILENCE_DBFS
+
+
+@functools.lru_cache(maxsize=64)
+def _route_source(remote: str) -> str:
+    """The local address the kernel would send to ``remote`` from (a connected UDP socket sends nothing)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((remote, 9))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "0.0.0.0"
 
 
 def _opts(config: StreamConfig, name: str) -> dict[str, object]:

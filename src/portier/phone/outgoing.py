@@ -26,6 +26,7 @@ from portier.phone.media_policy import media_policy
 from portier.phone.session_timer import from_answer, offer_headers
 from portier.phone.tone_player import EARLY_MEDIA
 from portier.settings.schema import Settings
+from portier.settings.sip_line import AnonymousStandard
 from portier.sip.agent import ClientResult, RequestFailed
 from portier.sip.auth import AuthAccount, DigestSession, Retry
 from portier.sip.cancel import build_cancel
@@ -40,6 +41,21 @@ if TYPE_CHECKING:
     from portier.phone.calls import CallManager, LineInfo
 
 log = logging.getLogger(__name__)
+
+
+def privacy_headers(standard: AnonymousStandard, from_uri: str) -> tuple[tuple[str, str], ...]:
+    """What an anonymous call adds to its anonymous From, per the line's "Anonymous Call Standard".
+
+    NONE: nothing; the callee sees "Anonymous" and a PBX still knows the caller by its digest login.
+    RFC 3323: ``Privacy: header`` asks the network's privacy service to strip what could identify us
+    (Via, Contact, Record-Route) too. RFC 3325: ``Privacy: id`` with ``P-Preferred-Identity``, so a
+    trusted proxy learns who calls (and asserts it inside its network) while the callee does not.
+    """
+    if standard == AnonymousStandard.RFC3323:
+        return (("Privacy", "header"),)
+    if standard == AnonymousStandard.RFC3325:
+        return (("Privacy", "id"), ("P-Preferred-Identity", f"<{from_uri}>"))
+    return ()
 
 
 async def place(
@@ -82,8 +98,8 @@ async def _place(
     extra = offer_headers(line.session_timer if line else False, line.session_timeout if line else 1800)
     extra += prack.offer_headers(line)
     extra += call.invite_headers  # a transfer's Replaces and Referred-By
-    if call.anonymous:  # the proxy still learns who it is (RFC 3325), the callee does not (RFC 3323)
-        extra += (("Privacy", "id"), ("P-Preferred-Identity", f"<{from_uri}>"))
+    if call.anonymous:
+        extra += privacy_headers(line.anonymous_standard if line else AnonymousStandard.NONE, from_uri)
     if call.intercom:  # the callee answers at once (Table 6; memory key subtype Intercom)
         extra += (("Call-Info", f"<{uri}>;answer-after=0"),)
     ringing = asyncio.Event()

@@ -11,6 +11,7 @@ package go to ``mwi.VoiceMail.on_notify`` (through the calls' NOTIFY dispatch by
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import uuid
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from portier import MODEL, __version__
-from portier.events import LineStatusChanged
+from portier.events import AddressChanged, LineStatusChanged
 from portier.media.audio import AudioSpec
 from portier.media.codecs import available
 from portier.media.ports import RtpPorts
@@ -98,7 +99,8 @@ class SipService:
         self.features = FeatureCodes(device)
         """DND, forward, anonymous and call waiting on/off, by setting or by feature code."""
         self.hotline = Hotline(lambda: device.settings.current, lambda: self.calls)
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._renewal: asyncio.Task[None] | None = None
 
     def _line_addresses(self) -> list[LineAddress]:
         return [LineAddress(n, line.config.user, line.agent) for n, line in self.lines.items()]
@@ -147,16 +149,24 @@ class SipService:
             restricted_outgoing=lambda: [row for _, row in self.device.storage.rows(RestrictedOutgoing)],
         )
         self.calls.notify_handlers[message_summary.EVENT] = self.voicemail.on_notify
-        self._unsubscribe = self.device.bus.subscribe(LineStatusChanged, self.voicemail.on_line_status)
+        bus = self.device.bus
+        self._unsubscribe = [
+            bus.subscribe(LineStatusChanged, self.voicemail.on_line_status),
+            bus.subscribe(AddressChanged, self._on_address_changed),
+        ]
         await self._ensure_agent(self.device_port(), settings)
         for number in LINES:
             await self._start_line(number, settings)
 
     async def stop(self) -> None:
         await self.hotline.close()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        if self._renewal is not None:
+            self._renewal.cancel()
+            await asyncio.gather(self._renewal, return_exceptions=True)
+            self._renewal = None
         if self.calls is not None:
             await self.calls.close()
             self.calls = None
@@ -202,6 +212,23 @@ class SipService:
             self.voicemail.line_started(self.lines[number], line_settings)
 
     # --- lines ------------------------------------------------------------------------------------
+
+    def _on_address_changed(self, event: AddressChanged) -> None:
+        """A new address (a DHCP lease, another network): the registrars still have the old Contact,
+        so each line registers again, as a phone does. The agents listen on every address already."""
+        if event.new is None or not self.lines:
+            return
+        if self._renewal is not None and not self._renewal.done():
+            self._renewal.cancel()
+        self._renewal = asyncio.get_running_loop().create_task(self._renew_lines(), name="sip-renew-lines")
+
+    async def _renew_lines(self) -> None:
+        settings = self.device.settings.current
+        numbers = sorted(self.lines)
+        log.info("SIP: the device's address changed; line(s) %s register again", ", ".join(map(str, numbers)))
+        for number in numbers:
+            await self._stop_line(number)
+            await self._start_line(number, settings)
 
     def _line_settings(self, number: int, settings: Settings) -> SipLine:
         line: SipLine = getattr(settings.lines, f"sip{number}")

@@ -41,6 +41,7 @@ from portier.tls_material import trust_certificates
 
 from .action_url_events import TOGGLES, ActionMapper, CallContext, Trigger, toggle_trigger
 from .action_url_vars import Account, DeviceInfo, check_url, expand, redact, variables
+from .network_watch import NetworkWatch
 
 if TYPE_CHECKING:
     from portier.device import Device
@@ -212,10 +213,15 @@ class ActionUrlService:
             )
 
     async def _address(self, template: str) -> str:
-        """``$ip``: the bound SIP address, else the address this host sends from to the URL's host."""
+        """``$ip``: the device's address as the network watcher knows it (the bound SIP address, else
+        the default route's); without one, the address this host sends from to the URL's host."""
         bound = self.device.options.sip_host
         if bound and bound not in ("0.0.0.0", "::"):
             return bound
+        with contextlib.suppress(LookupError):
+            watch = self.device.service("network")
+            if isinstance(watch, NetworkWatch) and watch.address is not None:
+                return watch.address
         try:
             host = urlsplit(template).hostname
         except ValueError:

@@ -23,10 +23,13 @@ ActionUrl`` ("setting" below), so the service only looks the URL up.
     ButtonChanged pressed                      button_pressed
     DtmfReceived                               dtmf_received (with its call)
     MessageReceived                            sip_message
+    AddressChanged to an address               ip_change ("IP Changed"; losing the address is not)
+    CallTransferred succeeded                  transfer (with its call; any role: the device
+                                               transferred, was transferred, or was the target)
     lines.sipN.dnd / forward_* switched        dnd_on/off, always/busy/no_answer_fwd_on/off
 
-Not reported yet, for want of an event: ip_change, transfer, mute_on/mute_off. Each becomes one
-entry in ``EVENT_RULES`` once its event exists.
+Not reported yet, for want of an event: mute_on/mute_off. It becomes one entry in ``EVENT_RULES``
+once its event exists.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from portier.events import (
+    AddressChanged,
     ButtonChanged,
     CallStateChanged,
+    CallTransferred,
     DeviceStarted,
     DeviceStopping,
     DtmfReceived,
@@ -57,6 +62,8 @@ class CallContext:
     line: int
     direction: str
     remote: str
+    remote_display: str = ""
+    """The far end's display name, when it gave one (From of an incoming call)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ EVENT_RULES: dict[type[Event], Callable[[Any], tuple[Trigger, ...]]] = {
     InputChanged: _input,
     ButtonChanged: lambda event: (Trigger("button_pressed"),) if event.pressed else (),
     MessageReceived: lambda event: (Trigger("sip_message", event.line),),
+    AddressChanged: lambda event: (Trigger("ip_change"),) if event.new is not None else (),
 }
 """Events whose Action URL depends on the event alone: one entry per event type."""
 
@@ -122,8 +130,12 @@ class _Call:
 class ActionMapper:
     """Events in, ``Trigger``s out, in the order the URLs should be requested."""
 
+    ENDED_KEPT = 8
+    """Ended calls whose context is remembered: a transfer is reported after its call has ended."""
+
     def __init__(self) -> None:
         self._calls: dict[str, _Call] = {}
+        self._ended: dict[str, CallContext] = {}
         self._lines: dict[int, str] = {}
 
     def triggers(self, event: Event) -> list[Trigger]:
@@ -136,8 +148,20 @@ class ActionMapper:
             if call is None:
                 return [Trigger("dtmf_received")]
             return [Trigger("dtmf_received", call.context.line, call.context)]
+        if isinstance(event, CallTransferred):
+            return self._transfer(event)
         rule = EVENT_RULES.get(type(event))
         return list(rule(event)) if rule is not None else []
+
+    def _transfer(self, event: CallTransferred) -> list[Trigger]:
+        """A successful transfer, about the call that was transferred (or replaced)."""
+        if event.result != "succeeded":
+            return []
+        known = self._calls.get(event.call_id)
+        context = known.context if known is not None else self._ended.get(event.call_id)
+        if context is None:
+            return [Trigger("transfer", None, CallContext(event.call_id, 0, "", ""))]
+        return [Trigger("transfer", context.line, context)]
 
     def _line(self, event: LineStatusChanged) -> list[Trigger]:
         """Settled statuses only: "Trying" between two failures (a retry) or two registrations is
@@ -155,11 +179,14 @@ class ActionMapper:
         return []
 
     def _call(self, event: CallStateChanged) -> list[Trigger]:
-        context = CallContext(event.call_id, event.line, event.direction, event.remote)
+        context = CallContext(event.call_id, event.line, event.direction, event.remote, event.remote_display)
         out: list[str] = []
         call = self._calls.get(event.call_id)
         if event.state == "Ended":
             self._calls.pop(event.call_id, None)
+            self._ended[event.call_id] = context
+            while len(self._ended) > self.ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
             out.append("call_stop")
             if call is not None:
                 if event.direction == "incoming" and not call.talked:

@@ -63,6 +63,12 @@ def remote_user(uri: str) -> str:
     return rest.split(";", 1)[0] if sep and scheme.lower() == "tel" else ""
 
 
+def remote_display(call: CallContext) -> str:
+    """``$display_remote``: the far end's display name ("Front Desk" of ``"Front Desk" <sip:102@pbx>``),
+    else its user part, which is what a phone shows for a caller who gives no name."""
+    return call.remote_display or remote_user(call.remote)
+
+
 def variables(device: DeviceInfo, account: Account | None, call: CallContext | None) -> dict[str, str]:
     """The value of every variable for one event (unencoded)."""
     active = account if account is not None else Account("", "", "")
@@ -80,7 +86,7 @@ def variables(device: DeviceInfo, account: Account | None, call: CallContext | N
         "local": local,
         "remote": call.remote if call is not None else "",
         "display_local": active.display,
-        "display_remote": remote_user(call.remote) if call is not None else "",
+        "display_remote": remote_display(call) if call is not None else "",
         "call_id": call.call_id if call is not None else "",
     }
 

@@ -2,7 +2,7 @@
 
 Why not a packet socket: that needs root (CAP_NET_RAW) and sees the whole host. portier's own
 transports show every message they send and receive to a tap instead (``sip/transport.py``
-``add_packet_tap``; RTP streams through ``media/session.py``'s ``packet_tap`` where it exists),
+``add_packet_tap``; RTP and RTCP streams through ``media/session.py``'s ``add_media_tap``),
 and this service writes them as a classic libpcap file (LINKTYPE_RAW: each record is an IP packet)
 with IPv4 or IPv6 and UDP or TCP headers made up around the payload, so tshark and Wireshark
 decode SIP, SDP, STUN and RTP as if sniffed from the wire:
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
+from portier.media.session import add_media_tap
 from portier.settings.declare import Leaf
 from portier.sip.transport import Endpoint, add_packet_tap
 
@@ -40,8 +41,6 @@ MAX_BYTES = 32 * 1024 * 1024
 LINKTYPE_RAW = 101
 SNAPLEN = 65535
 MAX_FLOWS = 1024
-MEDIA_HOOK = "packet_tap"
-"""The module attribute of ``portier.media.session`` that RTP streams call, when it exists."""
 
 _GLOBAL_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN, LINKTYPE_RAW)
 _UDP, _TCP = 17, 6
@@ -135,8 +134,6 @@ class CaptureStatus:
     started: float | None
     stopped: float | None
     full: bool
-    rtp: bool
-    """Whether RTP streams are captured too (the media layer offers its tap)."""
     available: bool
     """A finished capture file can be downloaded."""
 
@@ -154,7 +151,7 @@ class CaptureService:
         self._writer: PcapWriter | None = None
         self._file: BinaryIO | None = None
         self._remove_tap: Callable[[], None] | None = None
-        self._rtp = False
+        self._remove_media_tap: Callable[[], None] | None = None
         self._started: float | None = None
         self._stopped: float | None = None
         self._last = (0, 0, False)
@@ -177,7 +174,6 @@ class CaptureService:
         packets, size, full = (writer.packets, writer.size, writer.full) if writer else self._last
         return CaptureStatus(
             writer is not None, packets, size, self._started, self._stopped, full,
-            self._rtp if writer is not None else media_tap_available(),
             writer is None and self.path.is_file(),
         )  # fmt: skip
 
@@ -190,8 +186,8 @@ class CaptureService:
         self._writer = PcapWriter(self._file)
         self._started, self._stopped = self.clock(), None
         self._remove_tap = add_packet_tap(self._sip)
-        self._rtp = _hook_media(self._media)
-        log.info("packet capture started%s", "" if self._rtp else " (SIP only: RTP streams offer no tap yet)")
+        self._remove_media_tap = add_media_tap(self._media)
+        log.info("packet capture started")
 
     def end(self) -> None:
         """Stop capturing and close the file (nothing happens when no capture runs)."""
@@ -201,8 +197,9 @@ class CaptureService:
         if self._remove_tap is not None:
             self._remove_tap()
             self._remove_tap = None
-        if self._rtp:
-            _hook_media(None)
+        if self._remove_media_tap is not None:
+            self._remove_media_tap()
+            self._remove_media_tap = None
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -218,19 +215,3 @@ class CaptureService:
 
     def _media(self, data: bytes, source: tuple[str, int], destination: tuple[str, int]) -> None:
         self._sip(data, Endpoint("UDP", *source), Endpoint("UDP", *destination))
-
-
-def media_tap_available() -> bool:
-    from portier.media import session
-
-    return hasattr(session, MEDIA_HOOK)
-
-
-def _hook_media(tap: Callable[[bytes, tuple[str, int], tuple[str, int]], None] | None) -> bool:
-    """Give RTP streams ``tap`` (None removes it); False when the media layer has no such hook."""
-    from portier.media import session
-
-    if not media_tap_available():
-        return False
-    setattr(session, MEDIA_HOOK, tap)
-    return True

@@ -532,7 +532,9 @@ class SipLine(Page):
         AnonymousStandard.NONE,
         key="SIP{n} Anonymous Standard",
         label="Anonymous Call Standard",
-        help="Standard used for anonymous calls.",
+        help="How an anonymous call (Send Anonymous) hides the caller: None sends only an anonymous From; "
+        "RFC 3323 adds Privacy: header; RFC 3325 adds Privacy: id and P-Preferred-Identity, so the "
+        "proxy still knows the caller.",
     )
     local_port: int = setting(
         5060,

@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portier.packet_taps import Taps
 from portier.sip.datagram import MAX_DATAGRAM, DatagramListener, SourceRoutes, address, classify, set_dscp
 from portier.sip.errors import SipParseError
 from portier.sip.message import SipRequest, SipResponse, parse
@@ -68,30 +69,15 @@ class TransportError(Exception):
 PacketTap = Callable[[bytes, Endpoint, Endpoint], None]
 """Sees every message a transport sends or receives: (octets, source, destination)."""
 
-_taps: tuple[PacketTap, ...] = ()
+_taps: Taps[Endpoint] = Taps("SIP")
 
 
 def add_packet_tap(tap: PacketTap) -> Callable[[], None]:
     """Show ``tap`` what every transport of this process sends and receives (the packet capture);
     returns the function that removes it. UDP datagrams are passed as they are; a stream's
     messages one by one, as plaintext (above TLS; a received one re-serialised), without the
-    CRLF keep-alives. Without a tap the cost is one test of an empty tuple per message."""
-    global _taps
-    _taps = (*_taps, tap)
-
-    def remove() -> None:
-        global _taps
-        _taps = tuple(t for t in _taps if t is not tap)
-
-    return remove
-
-
-def _tap(data: bytes, source: Endpoint, destination: Endpoint) -> None:
-    for tap in _taps:
-        try:
-            tap(data, source, destination)
-        except Exception:
-            log.exception("packet tap failed")
+    CRLF keep-alives."""
+    return _taps.add(tap)
 
 
 @dataclass(frozen=True)
@@ -260,8 +246,8 @@ class SipTransport:
         conn = self._open_stream(to) or await self._connect(to, server_name)
         try:
             conn.write(data)
-            if _taps:
-                _tap(data, conn.local, conn.remote)
+            if _taps.active:
+                _taps.show(data, conn.local, conn.remote)
             async with asyncio.timeout(DRAIN_TIMEOUT):
                 await conn.drain()
         except TimeoutError:
@@ -292,8 +278,8 @@ class SipTransport:
         if addr.version == 4 and family == socket.AF_INET6:
             host = f"::ffff:{host}"  # dual-stack listener on "::"
         self._udp.transport.sendto(data, (host, to.port))
-        if _taps:
-            _tap(data, self.local_for(to), to)
+        if _taps.active:
+            _taps.show(data, self.local_for(to), to)
 
     def _open_stream(self, remote: Endpoint) -> StreamConnection | None:
         return next((c for c in self._streams.get(remote, ()) if c.is_open), None)
@@ -358,8 +344,8 @@ class SipTransport:
         source = Endpoint("UDP", *addr)
         listener = self._listeners["UDP"]
         local = Endpoint("UDP", self._routes.source(listener.host, source.host), listener.port)
-        if _taps:
-            _tap(data, source, local)
+        if _taps.active:
+            _taps.show(data, source, local)
         kind = classify(data)
         if kind == "stun":
             if self._on_stun is not None:
@@ -403,8 +389,8 @@ class SipTransport:
     def stream_received(
         self, conn: StreamConnection, item: SipRequest | SipResponse | SipParseError, data: bytes, size: int
     ) -> None:
-        if _taps:
-            _tap(data if isinstance(item, SipParseError) else bytes(item), conn.remote, conn.local)
+        if _taps.active:
+            _taps.show(data if isinstance(item, SipParseError) else bytes(item), conn.remote, conn.local)
         if isinstance(item, SipParseError):
             self._deliver(Malformed(item, data, conn.remote, conn.local))
         else:

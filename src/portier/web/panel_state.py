@@ -29,9 +29,8 @@ WATCHED: tuple[type[Event], ...] = (
 """Events after which the panel is sent again."""
 
 LED_LABELS = {"net": "SIP/NET (green)", "sip": "SIP/NET (red)", "output": "Output"}
-AUDIO_LEVEL = (
-    "not available: the call's RTP stream does not report a sound level yet, so the panel cannot show one"
-)
+LEVEL_INTERVAL = 0.25
+"""Seconds between audio level messages while a call has media (levels change without events)."""
 
 
 def _door(device: Device) -> Any:
@@ -53,6 +52,24 @@ def _calls(device: Device) -> list[dict[str, Any]]:
          "line": f"SIP{call.line}" if call.line else "Direct"}
         for call in list(manager.calls.values()) if call.state is not CallState.ENDED
     ]  # fmt: skip
+
+
+def audio_levels(device: Device) -> dict[str, float | None] | None:
+    """The first call with media: dBFS sent (microphone) and played (speaker); None when no call has media."""
+    try:
+        manager = device.service("sip").calls
+    except LookupError:
+        return None
+    for call in list(getattr(manager, "calls", {}).values()):
+        stream = call.stream
+        if stream is not None and call.state is not CallState.ENDED:
+            sent, played = stream.levels()
+            return {"sent": _rounded(sent), "played": _rounded(played)}
+    return None
+
+
+def _rounded(level: float | None) -> float | None:
+    return None if level is None else round(level, 1)
 
 
 def _button_label(device: Device, number: int) -> str:
@@ -78,7 +95,7 @@ def panel_state(device: Device) -> dict[str, Any]:
         "calls": calls,
         "call": calls[0]["state"] if calls else "Idle",
         "remote": calls[0]["remote"] if calls else "",
-        "level": None,
+        "level": audio_levels(device),
     }
     if hardware is None:
         return state

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from portier.door import announce
-from portier.door.announce import DIGIT_S, DOT_S, GAP_S, device_address, digit_tones, speech
+from portier.door.announce import DIGIT_S, DOT_S, GAP_S, digit_tones, speech
 from portier.media.tones import dtmf_frequencies
+from portier.services.network_watch import device_address
 
 RATE = 16000
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from portier.events import (
+    AddressChanged,
     ButtonChanged,
     CallStateChanged,
+    CallTransferred,
     DeviceStarted,
     DeviceStopping,
     DtmfReceived,
@@ -168,9 +170,40 @@ def test_every_named_setting_exists() -> None:
         InputChanged(0, True),
         ButtonChanged(1, True),
         MessageReceived(1, "", ""),
+        AddressChanged("192.0.2.10", "198.51.100.20"),
+        CallTransferred("a", "sip:c@pbx", "blind", "succeeded"),
     ]
     used = set(names(mapper, *events))
     used |= {toggle_trigger(1, name, on).setting for name in TOGGLES for on in (True, False)}
     assert used <= set(ActionUrl.model_fields)
     unreported = set(ActionUrl.model_fields) - used - {"restrict_active_uri_ip"}
-    assert unreported == {"ip_change", "transfer", "mute_on", "mute_off"}
+    assert unreported == {"mute_on", "mute_off"}
+
+
+def test_ip_changed_when_the_device_has_a_new_address() -> None:
+    mapper = ActionMapper()
+    assert mapper.triggers(AddressChanged("192.0.2.10", "198.51.100.20")) == [Trigger("ip_change")]
+    assert mapper.triggers(AddressChanged(None, "192.0.2.30")) == [Trigger("ip_change")]  # it came back
+    assert mapper.triggers(AddressChanged("198.51.100.20", None)) == []  # lost: no address to report
+
+
+def test_a_transfer_is_reported_with_its_call_even_after_the_call_ended() -> None:
+    mapper = ActionMapper()
+    event = CallStateChanged("a", 2, "incoming", "Ringing", "sip:102@pbx", "", "Front Desk")
+    context = CallContext("a", 2, "incoming", "sip:102@pbx", "Front Desk")
+    names(mapper, event, call("a", "Talking", line=2))
+    moved = CallTransferred("a", "sip:103@pbx", "blind", "succeeded")
+    assert mapper.triggers(moved) == [Trigger("transfer", 2, context)]
+    names(mapper, CallStateChanged("a", 2, "incoming", "Ended", "sip:102@pbx", "", "Front Desk"))
+    assert mapper.triggers(moved) == [Trigger("transfer", 2, context)]
+    transferee = CallTransferred("a", "sip:103@pbx", "blind", "succeeded", role="transferee")
+    assert mapper.triggers(transferee) == [Trigger("transfer", 2, context)]
+    assert mapper.triggers(CallTransferred("a", "sip:103@pbx", "attended", "failed", reason="486")) == []
+    unknown = CallTransferred("gone", "sip:103@pbx", "attended", "succeeded", role="target")
+    assert mapper.triggers(unknown) == [Trigger("transfer", None, CallContext("gone", 0, "", ""))]
+
+
+def test_call_triggers_carry_the_remote_display_name() -> None:
+    event = CallStateChanged("x@h", 1, "incoming", "Ringing", "sip:102@pbx", "", "Front Desk")
+    (first, *_) = ActionMapper().triggers(event)
+    assert first.call == CallContext("x@h", 1, "incoming", "sip:102@pbx", "Front Desk")

@@ -15,6 +15,7 @@ from portier.services.action_url_vars import (
     check_url,
     expand,
     redact,
+    remote_display,
     remote_user,
     variables,
 )
@@ -103,6 +104,14 @@ def test_without_an_account() -> None:
     assert direct["local"] == "sip:192.0.2.7"
     assert direct["remote"] == "sip:10.0.0.9"
     assert direct["display_remote"] == ""
+
+
+def test_display_remote_is_the_name_the_caller_gave_else_its_user() -> None:
+    named = CallContext("c", 1, "incoming", "sip:102@pbx.example", "Tür & Tor")
+    assert variables(DEVICE, ACCOUNT, named)["display_remote"] == "Tür & Tor"
+    assert expand("?n=$display_remote", variables(DEVICE, ACCOUNT, named)) == "?n=T%C3%BCr%20%26%20Tor"
+    assert remote_display(named) == "Tür & Tor"
+    assert remote_display(CALL) == "102"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ on real GPIO the panel shows the state and refuses to drive anything.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
@@ -18,7 +20,7 @@ from portier.events import Event
 from .. import sse
 from ..deps import checked_form, current_session, device_of, state_of
 from ..menu import by_path
-from ..panel_state import AUDIO_LEVEL, WATCHED, panel_state
+from ..panel_state import LEVEL_INTERVAL, WATCHED, audio_levels, panel_state
 from ..render import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,8 +31,7 @@ PATH = "/virtual-panel"
 @router.get(PATH)
 async def panel(request: Request) -> Response:
     current_session(request)
-    return render(request, "panel.html", page=by_path(PATH), panel=panel_state(device_of(request)),
-                  audio_level=AUDIO_LEVEL)  # fmt: skip
+    return render(request, "panel.html", page=by_path(PATH), panel=panel_state(device_of(request)))
 
 
 @router.get(f"{PATH}/events")
@@ -43,11 +44,23 @@ async def events(request: Request) -> Response:
         if isinstance(event, WATCHED):
             outbox.put(sse.json_message(panel_state(device), event="state"))
 
+    async def meter() -> None:
+        """While a call has media, its audio levels a few times a second (nothing when idle)."""
+        quiet = True
+        while True:
+            await asyncio.sleep(LEVEL_INTERVAL)
+            levels = audio_levels(device)
+            if levels is not None or not quiet:
+                outbox.put(sse.json_message(levels, event="level"))
+            quiet = levels is None
+
     unsubscribe = device.bus.subscribe(Event, changed)
     web.streams.add(outbox)
+    metering = asyncio.get_running_loop().create_task(meter())
 
     def closed() -> None:
         unsubscribe()
+        metering.cancel()
         web.streams.discard(outbox)
 
     first = [sse.json_message(panel_state(device), event="state")]

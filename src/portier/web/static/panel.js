@@ -57,6 +57,7 @@
   const text = (id, value) => { const element = document.getElementById(id); if (element) element.textContent = value; };
 
   function render(state) {
+    meter(state.level);
     text("call-state", state.call);
     text("call-remote", state.remote);
     const calls = document.getElementById("calls");
@@ -88,7 +89,19 @@
     }
   }
 
+  // Audio levels of the call's media in dBFS, sent a few times a second while a call has media.
+  function meter(levels) {
+    document.getElementById("audio-level").dataset.live = yes(levels !== null);
+    for (const key of ["sent", "played"]) {
+      const value = levels === null ? null : levels[key];
+      const element = document.getElementById(`level-${key}`);
+      if (element) element.value = value === null ? -96 : value;
+      text(`level-${key}-db`, value === null ? "no audio" : `${value.toFixed(1)} dBFS`);
+    }
+  }
+
   const source = new EventSource("/virtual-panel/events");
+  source.addEventListener("level", (event) => meter(JSON.parse(event.data)));
   source.addEventListener("state", (event) => render(JSON.parse(event.data)));
   source.addEventListener("open", () => { live.textContent = "connected"; });
   source.addEventListener("error", () => { live.textContent = "reconnecting…"; });
