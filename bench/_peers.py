@@ -26,6 +26,8 @@ from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 PACKAGES = {"sipp": "sip-tester", "baresip": "baresip"}
+SIPP_KEYS = {"dtmf_pt": "101", "dtmf_rate": "8000"}
+"""``-key`` defaults for the scenarios: telephone-event at payload type 101, 8 kHz clock."""
 
 
 class PeerMissing(RuntimeError):
@@ -346,7 +348,7 @@ def start_sipp(
     ]  # fmt: skip
     if trace_msg:
         command.append("-trace_msg")
-    for key, value in (keys or {}).items():
+    for key, value in {**SIPP_KEYS, **(keys or {})}.items():
         command += ["-key", key, value]
     with (workdir / "sipp.log").open("wb") as log:
         return subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log)

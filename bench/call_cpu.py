@@ -13,6 +13,11 @@ the call's cost is that rate minus the idle rate, in % of one core. The packets 
 window are printed, so a call that carried no media cannot pass for a cheap one. Nothing is pinned:
 /proc counts the UA's own time wherever it ran.
 
+Before the UAs, a reference is taken the same way: a fresh Python process whose asyncio loop does
+nothing but fire a timer every 20 ms, over the same window. That is the floor under any asyncio UA's
+call (one wake-up per ptime), and on a shared VM it moves by up to 2 x from one minute to the next,
+so it is printed beside the figures to say what the machine was like during the run.
+
     .venv/bin/python bench/call_cpu.py [--seconds 20] [--targets portier,baresip] [--quick]
 
 Exit code: 0 when every UA was measured, 1 when a call failed, 2 when a peer is missing.
@@ -72,6 +77,26 @@ CODECS = {
 }
 WARMUP = 1.0
 QUICK_SECONDS = 1.0
+TIMER_PROBE = """
+import asyncio, sys
+
+async def main(seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+    done, start, fired = loop.create_future(), loop.time(), 0
+
+    def tick() -> None:
+        nonlocal fired
+        fired += 1
+        if loop.time() - start >= seconds:
+            done.set_result(None)
+        else:
+            loop.call_at(start + fired * 0.020, tick)
+
+    loop.call_at(start, tick)
+    await done
+
+asyncio.run(main(float(sys.argv[1])))
+"""
 
 
 @dataclass(frozen=True)
@@ -108,10 +133,25 @@ def rate(pid: int, seconds: float) -> float:
     return 100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
 
 
+def timer_floor(seconds: float) -> float:
+    """% of one core a bare asyncio timer firing every 20 ms costs right now (``TIMER_PROBE``)."""
+    probe = subprocess.Popen([sys.executable, "-c", TIMER_PROBE, f"{WARMUP + seconds + 1:g}"])
+    try:
+        time.sleep(WARMUP)  # interpreter start-up is not part of it
+        return rate(probe.pid, seconds)
+    finally:
+        try:
+            probe.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            probe.kill()
+            probe.wait()
+
+
 def call_cost(ua: Ua, sipp: str, label: str, codec: Codec, seconds: float, directory: Path) -> Cost:
     idle = rate(ua.pid, seconds)
     peer = RtpPeer(payloads(codec), payload_type=codec.payload_type, ticks=codec.clock_rate // 50).start()
-    keys = {"rtp_port": str(peer.port), "pt": str(codec.payload_type), "rtpmap": codec.rtpmap}
+    keys = {"rtp_port": str(peer.port), "pt": str(codec.payload_type), "rtpmap": codec.rtpmap,
+            "dtmf_rate": str(codec.clock_rate)}  # telephone-event at the codec's clock (RFC 4733 2.1)
     directory.mkdir()
     pause_ms = round((WARMUP + seconds + 0.5) * 1000)
     caller = start_sipp(sipp, "call_uac.xml", ua.port, directory, pause_ms=pause_ms, keys=keys,
@@ -151,12 +191,13 @@ def measure(name: str, sipp: str, seconds: float, workdir: Path) -> list[Cost]:
     return costs
 
 
-def report(costs: list[Cost], troubles: list[str], seconds: float, host: str) -> list[str]:
+def report(costs: list[Cost], troubles: list[str], seconds: float, host: str, floor: float) -> list[str]:
     lines = [
         "",
         f"CPU per established call: one call, media both ways, {seconds:g} s after {WARMUP:g} s warm-up; "
         "% of one core (user + system, /proc/PID/stat), idle UA measured first and subtracted",
         f"machine: {host}",
+        f"reference: a bare asyncio timer every 20 ms (fresh Python, no work) cost {floor:.2f} % of one core",
         "",
         f"{'UA':<16} {'codec':<6} {'idle %':>7} {'in call %':>10} {'per call %':>11} "
         f"{'RTP out/s':>10} {'RTP in/s':>9}",
@@ -192,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="portier-call-cpu-"))
     costs: list[Cost] = []
     troubles: list[str] = []
+    floor = timer_floor(seconds)
+    print(f"  reference asyncio timer: {floor:.2f} %", flush=True)
     try:
         for name in args.targets:
             try:
@@ -199,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             except UaTrouble as exc:
                 troubles.append(str(exc))
                 print(f"  {exc}", flush=True)
-        print("\n".join(report(costs, troubles, seconds, host)))
+        print("\n".join(report(costs, troubles, seconds, host, floor)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if troubles else 0

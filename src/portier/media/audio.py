@@ -15,12 +15,14 @@ a device left on defaults plays and sends audio at the level it was made. ``Gain
 
 from __future__ import annotations
 
+import functools
 import math
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -115,6 +117,29 @@ def apply_gain(samples: Samples, db: float) -> Samples:
 Gain = Callable[[], float]
 """The current gain in dB, asked once per frame so a changed setting applies at once."""
 
+_Document = TypeVar("_Document")
+
+
+def gain_of(current: Callable[[], _Document], gain: Callable[[_Document], float]) -> Gain:
+    """A ``Gain`` that is ``gain(current())``, worked out again only when ``current()`` changes.
+
+    For gains that come from the settings: a stream asks for its gain on every frame, and settings
+    change as whole new documents (``SettingsStore.replace``), so "is the document still the one the
+    gain came from" is one identity test, where reading the setting again costs a chain of model
+    lookups and a dB conversion 50 times a second per direction.
+    """
+    seen: list[_Document | None] = [None]
+    value = [0.0]
+
+    def now() -> float:
+        document = current()
+        if document is not seen[0]:
+            value[0] = gain(document)
+            seen[0] = document
+        return value[0]
+
+    return now
+
 
 @dataclass
 class GainSource:
@@ -198,7 +223,14 @@ class WavSource(LoopSource):
 
 @dataclass
 class ToneSource:
-    """A continuous sine at ``frequency`` Hz and ``level`` dBFS, phase-continuous across frames."""
+    """A continuous sine at ``frequency`` Hz and ``level`` dBFS, phase-continuous across frames.
+
+    Why a table: a tone repeats after ``rate / gcd(frequency, rate)`` samples (200 for 440 Hz at
+    8 kHz), so its samples are worked out once per tone and each frame is a copy of a slice, instead
+    of a sine of every sample 50 times a second. The table holds the same values the sine gives
+    (sample ``n`` is sample ``n mod period``). A tone whose period is longer than a second, or a read
+    longer than the table's spare, is computed sample by sample as before.
+    """
 
     frequency: float
     rate: int
@@ -206,14 +238,42 @@ class ToneSource:
     _phase: int = 0
 
     def read(self, count: int) -> Samples:
-        amplitude = 32767 * 10 ** (self.level / 20)
+        table = _tone_table(self.frequency, self.rate, self.level)
+        if table is not None:
+            period, samples = table
+            start = self._phase % period
+            if start + count <= samples.size:
+                self._phase += count
+                return samples[start : start + count].copy()
         n = np.arange(self._phase, self._phase + count)
         self._phase += count
-        wave_ = amplitude * np.sin(2 * math.pi * self.frequency * n / self.rate)
-        return np.round(wave_).astype(np.int16)
+        return _sine(self.frequency, self.rate, self.level, n)
 
     def close(self) -> None:
         return None
+
+
+MAX_TONE_PERIOD_S = 1.0
+TONE_SPARE = 4096
+"""Samples a tone table holds beyond one period: the longest read served by one slice (85 ms at 48 kHz)."""
+
+
+def _sine(frequency: float, rate: int, level: float, n: npt.NDArray[np.int64]) -> Samples:
+    amplitude = 32767 * 10 ** (level / 20)
+    wave_ = amplitude * np.sin(2 * math.pi * frequency * n / rate)
+    result: Samples = np.round(wave_).astype(np.int16)
+    return result
+
+
+@functools.lru_cache(maxsize=32)
+def _tone_table(frequency: float, rate: int, level: float) -> tuple[int, Samples] | None:
+    """(period, one period and ``TONE_SPARE`` samples more) of a tone; None when the period is too long."""
+    period = (Fraction(frequency) / rate).denominator if rate > 0 and math.isfinite(frequency) else 0
+    if not 0 < period <= MAX_TONE_PERIOD_S * rate:
+        return None
+    samples = _sine(frequency, rate, level, np.arange(period + TONE_SPARE, dtype=np.int64))
+    samples.flags.writeable = False
+    return period, samples
 
 
 class NullSource:

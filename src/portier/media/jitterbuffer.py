@@ -17,6 +17,7 @@ silence that follows it, so the frames missing after it are ``idle``, not lost.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,6 +109,8 @@ class JitterBuffer:
         """A transit shift this large means the sender's timeline jumped."""
         self._target = min(max(initial_delay, min_delay), max_delay)
         self._transits: deque[float] = deque(maxlen=window)
+        self._ordered: list[float] = []
+        """The same transits kept sorted as they come and go: the percentile needs no sort."""
         self._base = 0.0
         self._last_transit: float | None = None
         self._jitter = 0.0
@@ -160,7 +163,11 @@ class JitterBuffer:
             self._jitter += (abs(transit - self._last_transit) - self._jitter) / 16.0
         self._last_transit = transit
         transits = self._transits
+        ordered = self._ordered
+        if len(transits) == transits.maxlen:  # the oldest leaves the window
+            del ordered[bisect_left(ordered, transits[0])]
         transits.append(transit)
+        insort(ordered, transit)
         if transit < self._base or len(transits) == 1:
             self._base = transit
         if self._cursor is not None and ts < self._cursor - self._half:
@@ -218,6 +225,7 @@ class JitterBuffer:
             at = self._find(cursor)
             if at is not None:
                 self._skip(at)
+                head = min(packets) if packets else None
             else:
                 self._cursor = cursor + self.frame_samples
             cursor = self._cursor
@@ -225,7 +233,7 @@ class JitterBuffer:
             self._cooldown = _ADJUST_COOLDOWN
             self._concealed += 1
             return Missing(cursor % TS_MOD, self.frame_samples, idle=self._idle())
-        if packets and min(packets) < cursor - half:
+        if head is not None and head < cursor - half:  # head is still the oldest buffered timestamp
             for ts in [ts for ts in packets if ts < cursor - half]:
                 self._skip(ts)
         at = cursor if cursor in packets else self._find(cursor)
@@ -297,9 +305,9 @@ class JitterBuffer:
                     _remember(self._skipped, self._skipped_set, missing)
 
     def _retarget(self) -> None:
-        if not self._transits:
+        ordered = self._ordered
+        if not ordered:
             return
-        ordered = sorted(self._transits)
         self._base = ordered[0]
         if len(ordered) >= 8:
             spread = ordered[min(len(ordered) - 1, int(self.percentile * len(ordered)))] - ordered[0]
@@ -321,6 +329,7 @@ class JitterBuffer:
         self._dropped += len(self._packets)
         self._packets.clear()
         self._transits.clear()
+        self._ordered.clear()
         self._last_transit = None
         self._ts_high = None
         self._cursor = None

@@ -98,8 +98,8 @@ class RtpSocket:
             for level, kind, value in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= _TIMESPEC.size:
                     seconds, nanoseconds = _TIMESPEC.unpack_from(value)
-                    age = wall - (seconds + nanoseconds * 1e-9)
-                    arrival = now - min(max(age, 0.0), 1.0)
+                    age = wall - (seconds + nanoseconds * 1e-9)  # held to 0-1 s (not min/max: 50 a second)
+                    arrival = now - (age if 0.0 < age < 1.0 else 0.0 if age <= 0.0 else 1.0)
             deliver(data, address, arrival)
         return count
 

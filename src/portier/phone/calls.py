@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from portier.events import CallTransferred, Event
-from portier.media.audio import AudioSpec, microphone_db, volume_db
+from portier.media.audio import AudioSpec, gain_of, microphone_db, volume_db
 from portier.media.dtmf_info import DtmfInfoError, make_dtmf_relay, parse_dtmf_info
 from portier.media.ports import PortsExhausted, RtpPorts
 from portier.media.session import RtpStream, SrtpKeys, StreamConfig
@@ -556,10 +556,8 @@ class CallManager:
         name = f"{call.direction}-{call.call_id.split('@')[0]}"[:80]
         stream = RtpStream(
             config,
-            self.audio_in.source(rate, gain=lambda: self._microphone_db(call)),
-            self.audio_out.sink(
-                rate, name, gain=lambda: volume_db(self._settings().intercom.media.volume.speakerphone_volume)
-            ),
+            self.audio_in.source(rate, gain=gain_of(self._settings, lambda s: self._microphone_db(call, s))),
+            self.audio_out.sink(rate, name, gain=gain_of(self._settings, self._speaker_db)),
             on_dtmf=call.digit,
         )
         await stream.start()
@@ -570,9 +568,14 @@ class CallManager:
         """Fresh SDES master keys (16-byte key + 14-byte salt) per suite, used only if SRTP is agreed."""
         return {suite: secrets.token_bytes(30) for suite in SRTP_SUITES}
 
-    def _microphone_db(self, call: Call) -> float:
+    @staticmethod
+    def _speaker_db(settings: Settings) -> float:
+        """Speakerphone volume as a gain (read when the settings change, not every frame: ``gain_of``)."""
+        return volume_db(settings.intercom.media.volume.speakerphone_volume)
+
+    @staticmethod
+    def _microphone_db(call: Call, settings: Settings) -> float:
         """Hands-free microphone gain; silence in an intercom call with "Enable Intercom Mute"."""
-        settings = self._settings()
         if call.intercom and settings.intercom.features.intercom.mute:
             return MUTED_DB
         return microphone_db(settings.intercom.media.volume.microphone_gain)

@@ -13,6 +13,7 @@ from portier.media.audio import (
     Samples,
     ToneSource,
     apply_gain,
+    gain_of,
     microphone_db,
     volume_db,
 )
@@ -85,3 +86,23 @@ def test_spec_wraps_sources_and_sinks_only_when_a_gain_is_given(tmp_path: object
     assert isinstance(AudioSpec.parse("null").source(8000, gain=lambda: 3.0), NullSource)
     assert str(AudioSpec.parse("sound:USB Audio")) == "sound:USB Audio"
     assert AudioSpec.parse("sound") == AudioSpec("sound")
+
+
+def test_a_gain_of_the_settings_is_worked_out_again_only_when_they_change() -> None:
+    class Document:
+        def __init__(self, step: int) -> None:
+            self.step = step
+
+    current = [Document(5)]
+    worked_out: list[int] = []
+
+    def gain(document: Document) -> float:
+        worked_out.append(document.step)
+        return volume_db(document.step)
+
+    now = gain_of(lambda: current[0], gain)
+    assert [now() for _ in range(50)] == [0.0] * 50
+    assert worked_out == [5]
+    current[0] = Document(7)  # a saved change is a new document: heard on the next frame
+    assert now() == 6.0 and now() == 6.0
+    assert worked_out == [5, 7]

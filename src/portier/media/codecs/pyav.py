@@ -1,5 +1,7 @@
 """G.722, G.723.1, opus (and iLBC, if this FFmpeg can encode it) through PyAV's FFmpeg; see mpa.py.
 
+opus goes straight to libopus when it can (``libopus.py``); the FFmpeg path here is its fallback.
+
 Each stream keeps one open FFmpeg codec context, so predictor and filter state carry from packet
 to packet. Frames are handed to FFmpeg in exactly the size it encodes, so a packet is never held
 back waiting for more audio. Audio leaves every decoder as mono int16 at the codec's own rate;
@@ -22,6 +24,7 @@ from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
 from av.error import FFmpegError
 
+from . import libopus
 from .base import CodecError, CodecFactory, CodecInfo, Decoder, Encoder, Pcm, check_pcm
 from .plc import FadeEnvelope, RepeatFade
 
@@ -304,7 +307,10 @@ class OpusDecoder(AvDecoder):
 
 
 class OpusFactory:
-    """Opus (RFC 7587): always ``opus/48000/2`` in SDP; we encode mono at ``sample_rate``."""
+    """Opus (RFC 7587): always ``opus/48000/2`` in SDP; we encode mono at ``sample_rate``.
+
+    Coded by libopus directly (``libopus.py``: the same packets, a fraction of the cost per packet)
+    whenever a libopus can be loaded; through FFmpeg otherwise."""
 
     info = CodecInfo(
         "opus", 48000, 8000, frame_samples=80, channels=2, fmtp=opus_fmtp(8000), bitrate=24000,
@@ -313,6 +319,8 @@ class OpusFactory:
     option_names = frozenset[str]({"sample_rate", "bitrate", "fec"})
 
     def missing(self) -> str | None:
+        if libopus.library() is not None:
+            return None
         if not (has_codec("libopus", "r") or has_codec("opus", "r")):
             return "opus: PyAV's FFmpeg has no opus decoder"
         if not has_codec("libopus", "w"):
@@ -328,6 +336,8 @@ class OpusFactory:
 
     def encoder(self, info: CodecInfo, samples: int, options: Mapping[str, object]) -> Encoder:
         fec = bool(options.get("fec", False))
+        if libopus.library() is not None:
+            return libopus.LibopusEncoder(info, samples, fec=fec)
         settings = {
             "application": "voip",
             "frame_duration": str(samples * 1000 // info.sample_rate),
@@ -337,6 +347,8 @@ class OpusFactory:
         return AvEncoder(info, samples, "libopus", options=settings)
 
     def decoder(self, info: CodecInfo, options: Mapping[str, object]) -> Decoder:
+        if libopus.library() is not None:
+            return libopus.LibopusDecoder(info)
         return OpusDecoder(info)
 
 
