@@ -164,17 +164,28 @@ def pinned(command: list[str], core: int | None) -> list[str]:
 
 
 def launch_portier_phone(
-    workdir: Path, port: int, lifetime: float, *, core: int | None = None, audio_in: str = "tone:440"
+    workdir: Path,
+    port: int,
+    lifetime: float,
+    *,
+    core: int | None = None,
+    audio_in: str = "tone:440",
+    settings: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``python -m portier run`` taking calls on 127.0.0.1:``port`` (TLS takes port + 1): it answers
     direct IP calls at once (P2P auto-answer, delay 0 by default), sends ``audio_in`` and throws away
-    what it receives (``--audio-out null``). Bounded by coreutils timeout, optionally on one CPU;
-    the Python process is the timeout process's child (:func:`ua_pid`)."""
+    what it receives (``--audio-out null``). ``settings`` (Fanvil key -> value) are set first with
+    ``portier config set``. Bounded by coreutils timeout, optionally on one CPU; the Python process
+    is the timeout process's child (:func:`ua_pid`)."""
+    data = workdir / "portier-data"
+    for key, value in (settings or {}).items():
+        subprocess.run([sys.executable, "-m", "portier", "config", "set", "--data", str(data), key, value],
+                       check=True, capture_output=True, timeout=60)  # fmt: skip
     http = free_port()
     while http in (port, port + 1):
         http = free_port()
     command = [require("timeout"), "--kill-after=3", f"{lifetime:.0f}",
-               sys.executable, "-m", "portier", "run", "--data", str(workdir / "portier-data"),
+               sys.executable, "-m", "portier", "run", "--data", str(data),
                "--sip-port", str(port), "--sip-host", LOOPBACK,
                "--http", f"{LOOPBACK}:{http}", "--audio-in", audio_in, "--audio-out", "null"]  # fmt: skip
     with (workdir / "portier.log").open("wb") as log:
@@ -547,15 +558,16 @@ def running_ua(
     core: int | None = None,
     wav: Path | None = None,
     codecs: Sequence[str] = ("PCMU", "PCMA", "opus"),
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Ua]:
     """portier or baresip taking calls (see :func:`launch_portier_phone`, :func:`launch_baresip`),
     ready once it answers OPTIONS; stopped by PID on the way out. ``wav`` and ``codecs`` are
-    baresip's (portier sends a 440 Hz tone and offers its enabled codecs)."""
+    baresip's (portier sends a 440 Hz tone and offers its enabled codecs), ``settings`` portier's."""
     directory = workdir / name
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port(span=2)
     if name == "portier":
-        proc = launch_portier_phone(directory, port, lifetime, core=core)
+        proc = launch_portier_phone(directory, port, lifetime, core=core, settings=settings)
     elif name == "baresip":
         audio = wav or tone_wav(directory / "tone.wav", lifetime + 5)
         proc = launch_baresip(directory, port, lifetime, wav=audio, codecs=codecs, core=core)

@@ -3,8 +3,11 @@
 Goal (calls issue): one call costs <= 2 % of one core with G.711 and <= 4 % with opus.
 
 For each UA and codec a fresh UA is started. Its idle CPU is measured first (``--seconds``, no
-call); then SIPp (bench/scenarios/call_uac.xml) calls it offering only that codec (PCMU/8000 or
-opus/48000/2), with the SDP's ``m=audio`` naming a UDP socket of this script. The UA sends its audio
+call); then SIPp (bench/scenarios/call_uac.xml) calls it offering that one codec (PCMU/8000 or
+opus/48000/2) and telephone-event at its clock, as PBXs and phones offer, with the SDP's
+``m=audio`` naming a UDP socket of this script. portier's DTMF Type AUTO then takes RFC 4733 and
+does not listen for in-band tones; ``--inband-dtmf`` adds a portier G.711 row with DTMF Type
+In-band, the cost when a peer offers no telephone-event. The UA sends its audio
 there (portier a 440 Hz tone, baresip a 1 kHz WAV at the codec's rate so it does not resample), and
 the script sends back, from the same socket, 20 ms packets of a real encoded 1 kHz tone (PCMU, or
 opus encoded at 48 kHz by portier's own libopus encoder), paced by the clock. After 1 s of
@@ -18,7 +21,7 @@ nothing but fire a timer every 20 ms, over the same window. That is the floor un
 call (one wake-up per ptime), and on a shared VM it moves by up to 2 x from one minute to the next,
 so it is printed beside the figures to say what the machine was like during the run.
 
-    .venv/bin/python bench/call_cpu.py [--seconds 20] [--targets portier,baresip] [--quick]
+    .venv/bin/python bench/call_cpu.py [--seconds 20] [--targets portier,baresip] [--quick] [--inband-dtmf]
 
 Exit code: 0 when every UA was measured, 1 when a call failed, 2 when a peer is missing.
 """
@@ -179,13 +182,21 @@ def call_cost(ua: Ua, sipp: str, label: str, codec: Codec, seconds: float, direc
     return Cost(ua.version, label, idle, busy, sent / elapsed, received / elapsed)
 
 
-def measure(name: str, sipp: str, seconds: float, workdir: Path) -> list[Cost]:
+INBAND = "G.711i"
+"""The row of ``--inband-dtmf``: G.711 with portier's P2P DTMF Type set to In-band."""
+
+
+def measure(name: str, sipp: str, seconds: float, workdir: Path, inband: bool = False) -> list[Cost]:
+    runs: list[tuple[str, Codec, dict[str, str]]] = [(label, codec, {}) for label, codec in CODECS.items()]
+    if inband and name == "portier":
+        runs.append((INBAND, CODECS["G.711"], {"P2P DTMF Mode": "0"}))
     costs = []
-    for label, codec in CODECS.items():
-        directory = workdir / f"{name}-{codec.name}"
+    for label, codec, settings in runs:
+        directory = workdir / f"{name}-{label}"
         directory.mkdir()
         wav = tone_wav(directory / "tone.wav", 2 * seconds + 30, codec.wav_rate, codec.wav_channels)
-        with running_ua(name, directory, 2 * seconds + 60, wav=wav, codecs=(codec.name,)) as ua:
+        lifetime = 2 * seconds + 60
+        with running_ua(name, directory, lifetime, wav=wav, codecs=(codec.name,), settings=settings) as ua:
             costs.append(call_cost(ua, sipp, label, codec, seconds, directory / "sipp"))
         print(f"  {name} {label}: {costs[-1].per_call:.2f} % per call", flush=True)
     return costs
@@ -222,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="idle and in-call window (default 20)")
     add_targets(parser)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:g} s windows: proves it runs")
+    parser.add_argument("--inband-dtmf", action="store_true",
+                        help=f"also portier G.711 listening for in-band DTMF (row {INBAND})")  # fmt: skip
     args = parser.parse_args(argv)
     seconds = QUICK_SECONDS if args.quick else args.seconds
     check_targets(parser, args.targets)
@@ -238,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in args.targets:
             try:
-                costs += measure(name, sipp, seconds, workdir)
+                costs += measure(name, sipp, seconds, workdir, args.inband_dtmf)
             except UaTrouble as exc:
                 troubles.append(str(exc))
                 print(f"  {exc}", flush=True)

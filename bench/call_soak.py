@@ -77,6 +77,9 @@ class Soak:
     log_errors: int
     """Lines of the UA's log that say ERROR or Traceback (portier) / error (baresip)."""
     seconds: float
+    trend: tuple[int, ...] = ()
+    """KiB after each tenth of the calls: whether growth goes on or levels off (bounded logs and
+    caches fill during the first few hundred calls; a leak keeps going)."""
 
     @property
     def growth(self) -> int:
@@ -143,6 +146,8 @@ def measure(name: str, sipp: str, calls: int, workdir: Path, settle: float = SET
             raise UaTrouble(f"{name}: SIPp left no statistics\n{log_tail(directory / 'sipp.log')}")
         warm = next((rss for done, rss in samples if done >= warm_mark), after)
         mid = next((rss for done, rss in samples if done >= calls // 2), after)
+        marks = [max(1, calls * tenth // 10) for tenth in range(1, 10)]
+        trend = tuple(next((rss for done, rss in samples if done >= mark), after) for mark in marks)
         return Soak(
             ua=ua.version,
             calls=calls,
@@ -156,6 +161,7 @@ def measure(name: str, sipp: str, calls: int, workdir: Path, settle: float = SET
             rss_settled=settled,
             log_errors=count_errors(name, ua.log),
             seconds=seconds,
+            trend=(*trend, after),
         )
 
 
@@ -184,6 +190,9 @@ def report(
             f"{mib(r.rss_warm):>7} {mib(r.rss_mid):>7} {mib(r.rss_peak):>7} {mib(r.rss_after):>7} "
             f"{mib(r.rss_settled):>8} {r.growth:>11} {r.per_call_late:>9.1f} {r.log_errors:>11}"
         )
+    tenths = f"{max(1, calls // 10)}, {max(1, calls // 5)}, ... {calls}"
+    lines += ["", f"VmRSS (MiB) after each tenth of the calls ({tenths}):"]
+    lines += [f"  {r.ua:<16} " + " ".join(mib(kib) for kib in r.trend) for r in results]
     lines += ["", f"load average {os.getloadavg()[0]:.2f} at the end", *troubles]
     ours = next((r for r in results if r.ua.startswith("portier")), None)
     if ours is None:
