@@ -128,15 +128,15 @@ def gain_of(current: Callable[[], _Document], gain: Callable[[_Document], float]
     gain came from" is one identity test, where reading the setting again costs a chain of model
     lookups and a dB conversion 50 times a second per direction.
     """
-    seen: list[_Document | None] = [None]
-    value = [0.0]
+    seen: _Document | None = None
+    value = 0.0
 
     def now() -> float:
+        nonlocal seen, value
         document = current()
-        if document is not seen[0]:
-            value[0] = gain(document)
-            seen[0] = document
-        return value[0]
+        if document is not seen:
+            value, seen = gain(document), document
+        return value
 
     return now
 
