@@ -42,7 +42,10 @@ class AudioError(Exception):
 
 
 class Source(Protocol):
-    def read(self, count: int) -> Samples: ...
+    def read(self, count: int) -> Samples:
+        """The next ``count`` samples. The frame may be a read-only view of the source's own audio
+        (a tone table, a looped file): a caller that changes samples copies the frame first."""
+        ...
 
     def close(self) -> None: ...
 
@@ -195,8 +198,16 @@ class LoopSource:
     def __post_init__(self) -> None:
         if self.samples.size == 0:
             raise AudioError("there is no audio to play")
+        if self.samples.flags.writeable:  # frames are views of it: nobody may write into them
+            frozen = self.samples.view()
+            frozen.flags.writeable = False
+            self.samples = frozen
 
     def read(self, count: int) -> Samples:
+        """The next ``count`` samples: a read-only view when they lie in one piece, else a copy."""
+        if self._pos + count <= self.samples.size:
+            start, self._pos = self._pos, (self._pos + count) % self.samples.size
+            return self.samples[start : start + count]
         out = np.empty(count, dtype=np.int16)
         filled = 0
         while filled < count:
@@ -228,23 +239,28 @@ class ToneSource:
     Why a table: a tone repeats after ``rate / gcd(frequency, rate)`` samples (200 for 440 Hz at
     8 kHz), so its samples are worked out once per tone and each frame is a copy of a slice, instead
     of a sine of every sample 50 times a second. The table holds the same values the sine gives
-    (sample ``n`` is sample ``n mod period``). A tone whose period is longer than a second, or a read
-    longer than the table's spare, is computed sample by sample as before.
+    (sample ``n`` is sample ``n mod period``), and a frame is a read-only view of it, not a copy: a
+    call reads the source 50 times a second, and every numpy call counts (see ``rtp_socket``). A tone
+    whose period is longer than a second, or a read longer than the table's spare, is computed sample
+    by sample as before.
     """
 
     frequency: float
     rate: int
     level: float = -10.0
     _phase: int = 0
+    _table: tuple[int, Samples] | None = field(default=None, init=False, repr=False, compare=False)
 
     def read(self, count: int) -> Samples:
-        table = _tone_table(self.frequency, self.rate, self.level)
+        table = self._table
+        if table is None:
+            table = self._table = _tone_table(self.frequency, self.rate, self.level)
         if table is not None:
             period, samples = table
             start = self._phase % period
             if start + count <= samples.size:
                 self._phase += count
-                return samples[start : start + count].copy()
+                return samples[start : start + count]
         n = np.arange(self._phase, self._phase + count)
         self._phase += count
         return _sine(self.frequency, self.rate, self.level, n)

@@ -56,7 +56,7 @@ class RtpSocket:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._poll: select.poll | None = None
-        if hasattr(select, "poll"):  # asking is cheaper than the exception of reading an empty socket
+        if hasattr(select, "poll"):  # asking after a read is cheaper than the exception of an empty one
             self._poll = select.poll()
             self._poll.register(sock.fileno(), select.POLLIN)
         self.stamped = False
@@ -84,14 +84,14 @@ class RtpSocket:
         sock = self.sock
         ready = self._poll.poll if self._poll is not None else None
         for _ in range(MAX_READS):
-            if ready is not None and not ready(0):
-                break
             try:
                 data, ancillary, _, address = sock.recvmsg(MAX_DATAGRAM, _ANCILLARY)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:  # an ICMP port unreachable for something we sent: not a packet
                 log.debug("RTP receive: %s", exc)
+                if ready is not None and not ready(0):
+                    break
                 continue
             count += 1
             arrival = now
@@ -101,6 +101,8 @@ class RtpSocket:
                     age = wall - (seconds + nanoseconds * 1e-9)  # held to 0-1 s (not min/max: 50 a second)
                     arrival = now - (age if 0.0 < age < 1.0 else 0.0 if age <= 0.0 else 1.0)
             deliver(data, address, arrival)
+            if ready is not None and not ready(0):  # read first, ask after: one packet a tick is usual
+                break
         return count
 
     def close(self) -> None:

@@ -24,10 +24,37 @@ STOP_GRACE = 3.0
 """Seconds open requests get to finish when the server stops; then they are cut."""
 
 
+TICK = 1.0
+"""Seconds between the server's housekeeping ticks (its Date header, asking whether to stop)."""
+
+
 class _Server(uvicorn.Server):
+    """uvicorn's server in the device's loop: the device's signal handlers, and a tick a second.
+
+    uvicorn wakes ten times a second to refresh its Date header (once a second) and to see whether it
+    should stop; on an idle door station those wake-ups were most of the CPU it used. Here the tick
+    comes once a second, and ``wake`` ends the wait at once when the server is told to stop.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._woken: asyncio.Future[None] | None = None
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # the device's own signal handlers stay in charge
+
+    async def main_loop(self) -> None:
+        counter = 0
+        self._woken = asyncio.get_running_loop().create_future()
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000  # a multiple of 10: each tick refreshes the Date header
+            await asyncio.wait([self._woken], timeout=TICK)
+
+    def wake(self) -> None:
+        """Tick now (after ``should_exit`` was set), not at the end of the second."""
+        if self._woken is not None and not self._woken.done():
+            self._woken.set_result(None)
 
 
 class Listener:
@@ -94,6 +121,7 @@ class Listener:
         if self._server is None or self._task is None:
             return
         self._server.should_exit = True
+        self._server.wake()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE + 1)
         except TimeoutError:

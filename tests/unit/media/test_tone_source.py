@@ -30,9 +30,14 @@ def test_frames_of_any_size_join_into_one_sine(frequency: float, rate: int) -> N
     assert np.array_equal(joined, sine(frequency, rate, -12.0, joined.size))
 
 
-def test_a_frame_can_be_changed_without_changing_the_tone() -> None:
+def test_a_frame_cannot_be_written_into_so_the_tone_stays_whole() -> None:
+    """Frames are read-only views of the tone table (no copy 50 times a second): writing into one
+    fails loudly, and the tone is unchanged; a caller that changes samples copies first."""
     tone = ToneSource(1000, 8000)
     first = tone.read(160)
-    first[:] = 0  # the caller owns what it was given (a DTMF digit is written over the audio)
+    with pytest.raises(ValueError, match="read-only"):
+        first[:] = 0
+    own = first.copy()
+    own[:] = 0  # what the RTP stream does before writing a DTMF digit over the audio
     tone.read(8000 - 160)
     assert np.array_equal(tone.read(160), sine(1000, 8000, -10.0, 8160)[8000:])
