@@ -1,13 +1,27 @@
 """System >> Configurations (manual 9.4, 10.3) in real Chromium: export and import round-trip through
-the browser, a broken file is refused line by line with nothing applied, modules are cleared, and
-Reset Phone brings the device back on factory defaults."""
+the browser, a broken file is refused line by line with nothing applied, modules and tables are cleared,
+and Reset Phone brings the device back on factory defaults."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
+
+from portier.passwords import hash_password
+from portier.settings.records import (
+    TABLES,
+    CallRecord,
+    Direction,
+    Record,
+    RestrictedIncoming,
+    RestrictedOutgoing,
+    UserLevel,
+    WebUser,
+)
 
 from .conftest import login, screenshot
 from .web_device import WebDevice
@@ -15,6 +29,8 @@ from .web_device import WebDevice
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.web]
 
 PAGE = "/system/configurations"
+CALL_LIST = "/call-list/call-list"
+R = TypeVar("R", bound=Record)
 
 
 async def export(page: Page, target: Path) -> bytes:
@@ -70,6 +86,75 @@ async def test_a_broken_file_is_refused_with_line_numbers(
     )
     await expect(problems).to_contain_text("line 5: `Web Login Attempts` must be a whole number")
     assert web_device.get("Logon Timeout") != 25
+
+
+def rows(web_device: WebDevice, kind: type[R]) -> list[R]:
+    return web_device.call(lambda: [row for _, row in web_device.device.storage.rows(kind)])
+
+
+async def restrict(page: Page, table: str, number: str) -> None:
+    """Add a number to a restricted list through its form on Call List >> Call List."""
+    await page.goto(CALL_LIST)
+    await page.fill(f"#t-{table}-number", number)
+    await page.click(f"#table-{table} form.add-row button")
+    await expect(page.locator(".message")).to_have_text("The row was added.")
+
+
+async def test_clear_tables_empties_only_the_chosen_tables(page: Page, web_device: WebDevice) -> None:
+    """Clear Tables offers every table, all ticked; the ones left ticked are emptied on the device and
+    their pages show no rows, the others keep theirs. Clearing the users also logs everybody out and
+    brings back admin/admin."""
+    await login(page)
+    await restrict(page, "restricted_incoming", "0900")
+    await restrict(page, "restricted_outgoing", "0190")
+    call = CallRecord(
+        started=time.time(), direction=Direction.MISSED, line="SIP1", remote="sip:4711@127.0.0.1"
+    )
+    web_device.call(lambda: web_device.device.storage.add(call))  # a call, as the call log records one
+    await page.reload()
+    await expect(page.locator("#table-restricted_incoming")).to_contain_text("0900")
+    await expect(page.locator("#call-log")).to_contain_text("sip:4711@127.0.0.1")
+
+    await page.goto(PAGE)
+    boxes = page.locator("#clear-tables input[type=checkbox]")
+    assert [await box.get_attribute("name") for box in await boxes.all()] == [
+        f"table:{kind.table}" for kind in TABLES
+    ]
+    for box in await boxes.all():
+        await expect(box).to_be_checked()
+        if await box.get_attribute("name") not in ("table:restricted_incoming", "table:call_log"):
+            await box.uncheck()
+    await page.click("#clear-tables button")
+    await expect(page.locator(".message")).to_have_text("Cleared call_log, restricted_incoming.")
+    assert rows(web_device, RestrictedIncoming) == [] and rows(web_device, CallRecord) == []
+    assert rows(web_device, RestrictedOutgoing) == [RestrictedOutgoing(number="0190")]
+
+    await page.goto(CALL_LIST)
+    await expect(page.locator("#table-restricted_incoming td.empty")).to_have_text("No entries.")
+    await expect(page.locator("#call-log td.empty")).to_have_text("No calls yet.")
+    await expect(page.locator("#table-restricted_outgoing")).to_contain_text("0190")
+
+    extra = WebUser(name="extra", password_hash=hash_password("extra-secret"), level=UserLevel.ADMIN)
+    web_device.call(lambda: web_device.device.storage.add(extra))
+    await page.goto(PAGE)
+    answers: list[str] = []
+
+    async def keep_the_answer(route: Route) -> None:  # the page moves on at once, taking its body along
+        answer = await route.fetch()
+        answers.append(await answer.text())
+        await route.fulfill(response=answer)
+
+    await page.route("**/system/configurations/clear-tables", keep_the_answer)
+    await page.click("#clear-tables button")  # everything, as offered
+    await expect(page).to_have_url("/login")
+    await page.unroute("**/system/configurations/clear-tables")
+    assert "the web users are back to admin/admin" in answers[0]
+    assert rows(web_device, RestrictedOutgoing) == []
+    assert [user.name for user in rows(web_device, WebUser)] == ["admin"]
+    await page.goto(CALL_LIST)
+    await expect(page).to_have_url("/login?next=%2Fcall-list%2Fcall-list")
+    await login(page)
+    await expect(page.locator("#table-restricted_outgoing td.empty")).to_have_text("No entries.")
 
 
 async def test_clear_a_module_then_reset_the_phone(page: Page, web_device: WebDevice) -> None:

@@ -3,7 +3,9 @@ one field of each settings page saves to the running device, and a bad value sho
 settings/values.py next to its field while nothing is saved.
 
 The field is chosen from the page's own schema (a bounded number, else a choice, else a pattern, else
-free text or a switch), so a new setting or page is covered without editing this file.
+free text or a switch), so a new setting or page is covered without editing this file. A settings page
+where no field can be given a bad value must say why in NO_BAD_SETTING; a page with a data table also
+gets a bad value in one column of the table's add form (BAD_ROWS), refused next to that column.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from portier.settings.declare import SINGLE_LINE, Leaf, enum_names
 from portier.settings.values import SettingError, check, from_text, to_text
 from portier.web.forms import make_field, page_leaves
 from portier.web.menu import MENU, MenuPage
+from portier.web.tables import TABLES, TableSpec, columns, parse_row
 
 from .conftest import BROWSER_STEP, browser_context, http_client, http_login, login, screenshot
 from .web_device import WebDevice
@@ -31,6 +34,19 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.web]
 SETTINGS_PAGES = [page for page in MENU if page.kind == "settings" and page.prefixes]
 SAVE_ELSEWHERE = {"/security/web-filter": "enabling the filter is refused or locks out: test_web_filter.py"}
 PATTERN_TRIES = ("DEBUG", "INFO", "portier-web-test")
+NO_BAD_SETTING = {
+    "/intercom/action-url": "every field is one free line of text: the event URLs, and Restrict Active URI "
+    "Source IP, which takes a list and skips items that are not addresses (with a warning)",
+    "/security/firewall": "its settings are switches only; its rules table takes bad addresses (BAD_ROWS)",
+}
+"""Settings pages on which every value a browser can send is valid, and why."""
+BAD_ROWS = {
+    "/call-list/call-list": ("restricted_incoming", "number", "09 00"),
+    "/intercom/time-plan": ("time_plans", "start", "25:00"),
+    "/security/web-filter": ("web_filter", "start_ip", "10.0.0.300"),
+    "/security/firewall": ("firewall_rules", "src_address", "10.0.0.300"),
+}
+"""Page, one of its tables, a column of that table and a bad value for it."""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -67,6 +83,9 @@ async def test_page_renders_saves_a_field_and_shows_a_bad_value_inline(
     await screenshot(tab, menu_page.path)
     if menu_page in SETTINGS_PAGES and menu_page.path not in SAVE_ELSEWHERE:
         await save_and_refuse(tab, web_device, menu_page)
+    if menu_page.tables:  # one table per page is enough: they share one form template
+        assert BAD_ROWS[menu_page.path][0] in menu_page.tables
+        await refuse_row(tab, web_device, *BAD_ROWS[menu_page.path])
 
 
 def _choice(leaf: Leaf) -> tuple[str, str | None]:
@@ -145,7 +164,9 @@ async def save_and_refuse(tab: Page, web_device: WebDevice, menu_page: MenuPage)
         field = make_field(leaf, web_device.device.settings.current)
         assert field.value == (good if not leaf.secret else "")
         if bad is None:
-            return  # only free text or a switch here: every value a browser can send is valid
+            assert menu_page.path in NO_BAD_SETTING, f"{leaf.dotted} takes any value: pick another field"
+            return
+        assert menu_page.path not in NO_BAD_SETTING, f"{leaf.dotted} can be refused: drop the page there"
         with pytest.raises(SettingError) as refused:
             from_text(leaf, bad)
         await _enter(tab, leaf, bad)
@@ -156,6 +177,35 @@ async def save_and_refuse(tab: Page, web_device: WebDevice, menu_page: MenuPage)
         assert web_device.get(leaf.dotted) == expected
     finally:
         web_device.set({leaf.dotted: to_text(leaf, leaf.default)})
+
+
+def _form_defaults(spec: TableSpec) -> dict[str, str]:
+    """What the empty add form of a table sends: its defaults, a select's first choice, ticked boxes."""
+    sent = {}
+    for column in columns(spec):
+        if column.kind == "checkbox":
+            if column.default:
+                sent[column.name] = column.default
+        else:
+            sent[column.name] = column.default or (column.choices[0] if column.choices else "")
+    return sent
+
+
+async def refuse_row(tab: Page, web_device: WebDevice, table: str, column: str, bad: str) -> None:
+    """A bad value in one column of a table's add form: its sentence shows under that column, the typed
+    value stays, and no row is added."""
+    spec = TABLES[table]
+    _, errors = parse_row(spec, {**_form_defaults(spec), column: bad})
+    assert column in errors, f"{bad!r} is a valid {column} of {table}"
+    count = web_device.call(lambda: len(web_device.device.storage.rows(spec.record)))
+    section = tab.locator(f"#table-{table}")
+    await section.locator(f"#t-{table}-{column}").fill(bad)
+    await section.locator("form.add-row button").click()
+    field = section.locator(".field", has=tab.locator(f"#t-{table}-{column}"))
+    await expect(field.locator(".error")).to_have_text(errors[column])
+    await expect(field.locator("input")).to_have_value(bad)
+    await expect(tab.locator(".problems")).to_contain_text("Nothing was added")
+    assert web_device.call(lambda: len(web_device.device.storage.rows(spec.record))) == count
 
 
 async def test_not_built_notes_name_only_what_is_missing(web_device: WebDevice) -> None:
