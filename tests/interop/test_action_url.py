@@ -1,9 +1,15 @@
 """Action URL (manual 9.19) against a real HTTP server on 127.0.0.1 that records every request.
 
 The device runs with a URL per event that carries every variable; Kamailio registers line 1 (and
-refuses line 2's password), SIPp calls in (answered, then cancelled before an answer) and takes a
-call the device places, and the door events are published on the device's bus as the door service
-would. Each request's path names the event and its query is checked variable by variable.
+refuses line 2's password), SIPp calls in (answered, then cancelled before an answer), takes a call
+the device places, is held and resumed by the device (SIPp checks the sendonly and the sendrecv
+re-INVITE) and sends the door code as SIP INFO digits, which close and reopen relay 1. The alarm
+input, the tamper switch and a call button move on the door's virtual pins; DND and the call
+forwards are switched as a user switches them, and line 1's registration is switched off at the
+end. Each request's path names the event and its query is checked variable by variable.
+
+Every Action URL setting is requested on the wire by a test of this file or another (``ELSEWHERE``),
+except Mute On/Off: portier has no mute event yet (``UNREPORTED``).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +29,11 @@ import pytest
 from portier import MODEL, __version__
 from portier.certificates import make_self_signed
 from portier.device import Device, RuntimeOptions
-from portier.events import CallStateChanged, InputChanged, RelayChanged
+from portier.door.service import DoorService
+from portier.events import ButtonChanged, CallStateChanged, DtmfReceived, InputChanged, RelayChanged
+from portier.phone.feature_codes import Feature
 from portier.phone.sip_service import device_mac
-from portier.services.action_url import ActionUrlService
+from portier.services.action_url import URL_FIELDS, ActionUrlService
 from portier.services.action_url_vars import VARIABLES
 from portier.sip.tls import TlsSettings, server_context
 
@@ -39,9 +47,25 @@ HOST = "127.0.0.1"
 EVERY = "&".join(f"{name}=${name}" for name in VARIABLES)
 EVENTS = (
     "boot_completed", "reg_on", "reg_off", "reg_failed", "incoming_call", "outgoing_call", "call_active",
-    "call_stop", "missed_call", "offhook", "onhook", "idle", "ringing", "talking", "output_triggered",
-    "output_reset", "input_triggered", "tamper_alarm", "dnd_on", "dnd_off",
+    "call_stop", "missed_call", "offhook", "onhook", "idle", "ringing", "talking", "hold_on", "hold_off",
+    "dtmf_received", "output_triggered", "output_reset", "input_triggered", "tamper_alarm",
+    "button_pressed", "sip_message", "dnd_on", "dnd_off", "always_fwd_on", "always_fwd_off",
+    "busy_fwd_on", "busy_fwd_off", "no_answer_fwd_on", "no_answer_fwd_off",
 )  # fmt: skip
+"""The settings ``test_every_event_and_variable`` drives on the wire, each with every variable."""
+ELSEWHERE = {
+    "transfer": "test_a_blind_transfer_requests_the_transfer_url_about_its_call",
+    "start_reboot": "test_urls_apply_live_and_only_http_is_requested",
+    "reset": "test_urls_apply_live_and_only_http_is_requested",
+    "ip_change": "test_network_watch.py",
+}
+UNREPORTED = {"mute_on", "mute_off"}
+"""No event says the microphone was muted (see ``action_url_events``): these URLs are never requested."""
+FORWARDS = {
+    "always_fwd": Feature.FORWARD_UNCONDITIONAL,
+    "busy_fwd": Feature.FORWARD_BUSY,
+    "no_answer_fwd": Feature.FORWARD_NO_ANSWER,
+}
 DISPLAY = "Tür & Tor"
 
 
@@ -136,7 +160,12 @@ class HttpRecorder:
 
 
 async def sipp_uac(
-    dut: RunningDevice, tmp_path: Path, name: str, user: str, hold_ms: int
+    dut: RunningDevice,
+    tmp_path: Path,
+    name: str,
+    user: str,
+    hold_ms: int,
+    keys: Mapping[str, str] | None = None,
 ) -> tuple[SippResult, int]:
     """Run UAC scenario ``name`` calling ``user`` at the device (in a thread); SIPp's port comes back
     too, since it is in the From URI the device reports as ``$remote``."""
@@ -147,10 +176,43 @@ async def sipp_uac(
         remote=f"{HOST}:{dut.sip_port}",
         local_port=port,
         extra=["-s", user, "-mp", str(free_port("udp")), "-d", str(hold_ms)],
+        keys=keys,
         timeout=15,
         workdir=tmp_path / "sipp",
     )
     return result, port
+
+
+async def answered_call(
+    dut: RunningDevice,
+    tmp_path: Path,
+    name: str,
+    keys: Mapping[str, str] | None = None,
+    *,
+    while_talking: Callable[[str], Awaitable[None]] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """SIPp runs UAC scenario ``name`` to ``alice`` (line 1), the device answers it by hand (Auto
+    Answer is off) and runs ``while_talking`` on it; the call's id and its call variables come back."""
+    mark = len(dut.events.events)
+    client = asyncio.create_task(sipp_uac(dut, tmp_path, name, "alice", 300, keys))
+    ringing = await dut.call_state("Ringing", after=mark)
+    assert ringing.line == 1
+    assert dut.calls.answer(ringing.call_id)
+    if while_talking is not None:
+        await dut.call_state("Talking", after=mark)
+        await while_talking(ringing.call_id)
+    result, sipp_port = await client
+    assert result.ok, result.explain()
+    return ringing.call_id, {
+        "remote": f"sip:sipp@{HOST}:{sipp_port}",
+        "display_remote": "SIPp",  # the From display name (the user part is "sipp")
+        "call_id": ringing.call_id,
+    }
+
+
+def door(dut: RunningDevice) -> DoorService:
+    service: DoorService = dut.device.service("door")
+    return service
 
 
 def device_values() -> dict[str, str]:
@@ -185,6 +247,7 @@ def events_of_call(recorder: HttpRecorder, call_id: str) -> list[str]:
 async def test_every_event_and_variable(
     tmp_path: Path, kamailio_factory: KamailioFactory, sipp_server_factory: SippServerFactory
 ) -> None:
+    assert set(EVENTS) | set(ELSEWHERE) | UNREPORTED == set(URL_FIELDS), "an Action URL nobody requests"
     kamailio = kamailio_factory()
     registrar = kamailio.udp_port
     uas = sipp_server_factory(scenario("call_uas"), extra=["-mp", str(free_port("udp")), "-d", "300"])
@@ -194,7 +257,10 @@ async def test_every_event_and_variable(
             **line_values(2, "bob", "wrong-secret", registrar),
             "SIP1 Display Name": DISPLAY,
             "SIP1 Auto Answer": 0,
-            **{f"intercom.action_url.{event}": http.url(event) for event in EVENTS},
+            "Output1 DTMF Trigger": 1,  # the default codes: 1234 closes relay 1, 4321 opens it
+            "Input1 Detect": 1,  # LOW_LEVEL: the contact closing to ground triggers
+            "Enable Tamper": 1,
+            **{f"intercom.action_url.{event}": http.url(event) for event in (*EVENTS, *UNREPORTED)},
         }
         line1 = account("alice", registrar, DISPLAY)
         async with running_device(tmp_path / "dut", values) as dut:
@@ -205,25 +271,14 @@ async def test_every_event_and_variable(
             assert http.requests[0].headers["user-agent"] == f"{MODEL} {__version__}"
 
             # an incoming call on line 1, answered, then hung up by SIPp
-            mark = len(dut.events.events)
-            client = asyncio.create_task(sipp_uac(dut, tmp_path, "call_uac_bye", "alice", 300))
-            ringing = await dut.call_state("Ringing", after=mark)
-            assert ringing.line == 1
-            assert dut.calls.answer(ringing.call_id)
-            result, sipp_port = await client
-            assert result.ok, result.explain()
+            call_id, answered = await answered_call(dut, tmp_path, "call_uac_bye")
             await http.wait_event("idle")
-            answered = {
-                "remote": f"sip:sipp@{HOST}:{sipp_port}",
-                "display_remote": "SIPp",  # the From display name (the user part is "sipp")
-                "call_id": ringing.call_id,
-            }
-            assert events_of_call(http, ringing.call_id) == [
+            assert events_of_call(http, call_id) == [
                 "offhook", "incoming_call", "ringing", "call_active", "talking",
                 "call_stop", "onhook", "idle",
             ]  # fmt: skip
             for request in http.requests:
-                if request.query["call_id"] == ringing.call_id:
+                if request.query["call_id"] == call_id:
                     expect(request, line1, answered)
 
             # a missed call: SIPp cancels before anyone answers
@@ -255,25 +310,118 @@ async def test_every_event_and_variable(
             outgoing = {"remote": f"sip:service@{HOST}:{uas.port}", "display_remote": "service"}
             expect(http.of("outgoing_call")[0], line1, outgoing, {"call_id": call.call_id})
 
-            # the door: relay 1 opens and closes, input 1 and the tamper switch raise alarms
-            bus = dut.device.bus
-            bus.publish(RelayChanged(1, True, "dtmf"))
-            bus.publish(RelayChanged(1, False, "duration"))
-            bus.publish(InputChanged(1, True))
-            bus.publish(InputChanged(1, False))
-            bus.publish(InputChanged(0, True))
-            await http.wait_event("tamper_alarm")
-            door = [r.event for r in http.requests[-4:]]
-            assert door == ["output_triggered", "output_reset", "input_triggered", "tamper_alarm"]
-            for request in http.requests[-4:]:
+            # the device holds the call and resumes it: SIPp's scenario fails unless the first
+            # re-INVITE is sendonly/inactive and the second sendrecv; "Unhold" is not a second
+            # "Call Established"
+            async def hold_and_resume(held: str) -> None:
+                await dut.calls.hold(held)
+                await dut.calls.hold(held, resume=True)
+
+            call_id, held = await answered_call(
+                dut, tmp_path, "call_waiting_first", while_talking=hold_and_resume
+            )
+            await http.wait_event("idle", 4)
+            assert events_of_call(http, call_id) == [
+                "offhook", "incoming_call", "ringing", "call_active", "talking", "hold_on", "hold_off",
+                "call_stop", "onhook", "idle",
+            ]  # fmt: skip
+            for request in http.requests:
+                if request.query["call_id"] == call_id:
+                    expect(request, line1, held)
+
+            # the door code and the reset code as SIP INFO digits: one request per digit about the
+            # call; relay 1 closes on the code and opens on the reset code ("door opened/closed")
+            start = len(http.requests)
+            code = dict(zip(["c1", "c2", "c3", "c4", "r1", "r2", "r3", "r4"], "12344321", strict=True))
+            call_id, coded = await answered_call(dut, tmp_path, "call_info_code", code)
+            await http.wait_event("idle", 5)
+            assert events_of_call(http, call_id) == [
+                "offhook", "incoming_call", "ringing", "call_active", "talking", *["dtmf_received"] * 8,
+                "call_stop", "onhook", "idle",
+            ]  # fmt: skip
+            for request in http.requests:
+                if request.query["call_id"] == call_id:
+                    expect(request, line1, coded)
+            door_and_digits = [
+                r.event for r in http.requests[start:] if r.event.startswith(("dtmf", "output"))
+            ]
+            assert door_and_digits == [
+                *["dtmf_received"] * 4, "output_triggered", *["dtmf_received"] * 4, "output_reset"
+            ]  # fmt: skip
+            digits = [e for e in dut.events.events if isinstance(e, DtmfReceived)]
+            assert ["".join(e.digit for e in digits), {e.method for e in digits}] == ["12344321", {"info"}]
+            relay = [e for e in dut.events.events if isinstance(e, RelayChanged)]
+            assert relay == [RelayChanged(1, True, "dtmf"), RelayChanged(1, False, "dtmf")]
+            expect(http.of("output_triggered")[0], line1, NO_CALL)
+            expect(http.of("output_reset")[0], line1, NO_CALL)
+
+            # the door's pins: input 1's contact closes and opens again (one alarm, at the start),
+            # the tamper switch is pulled off the wall, call button 1 is pressed and let go
+            start = len(http.requests)
+            door(dut).set_input(1, False)
+            await dut.events.wait_for(lambda e: e == InputChanged(1, True), 5, "input 1 triggered")
+            door(dut).set_input(1, True)
+            await dut.events.wait_for(lambda e: e == InputChanged(1, False), 5, "input 1 at rest")
+            door(dut).set_input(0, True)
+            await dut.events.wait_for(lambda e: e == InputChanged(0, True), 5, "the tamper alarm")
+            door(dut).press(1)
+            await dut.events.wait_for(lambda e: e == ButtonChanged(1, True), 5, "button 1 pressed")
+            door(dut).release(1)
+            await dut.events.wait_for(lambda e: e == ButtonChanged(1, False), 5, "button 1 released")
+            await http.wait_event("button_pressed")
+            await dut.device.bus.drain()
+            pins = http.requests[start:]
+            assert [r.event for r in pins] == ["input_triggered", "tamper_alarm", "button_pressed"]
+            for request in pins:
                 expect(request, line1, NO_CALL)
 
-            # DND switched on and off: read per call, so the line stays registered
+            # a SIP MESSAGE to line 1's user
+            result, _ = await sipp_message(dut, tmp_path, "alice", "hello door")
+            assert result.ok, result.explain()
+            expect(await http.wait_event("sip_message"), line1, NO_CALL)
+
+            # DND switched on and off, and each call forward on and off as a user switches them
+            # (with its number): read per call, so the line stays registered
+            line_events = len(dut.events.line(1))
             await dut.set({"SIP1 Enable DND": 1})
             expect(await http.wait_event("dnd_on"), line1, NO_CALL)
             await dut.set({"SIP1 Enable DND": 0})
             expect(await http.wait_event("dnd_off"), line1, NO_CALL)
+            for name, feature in FORWARDS.items():
+                switched_on = await dut.sip.features.set(1, feature, True, "7001")
+                assert (switched_on.done, switched_on.via) == (True, "setting"), switched_on
+                expect(await http.wait_event(f"{name}_on"), line1, NO_CALL)
+                switched_off = await dut.sip.features.set(1, feature, False)
+                assert (switched_off.done, switched_off.via) == (True, "setting"), switched_off
+                expect(await http.wait_event(f"{name}_off"), line1, NO_CALL)
+            await dut.device.bus.drain()
+            toggles = [r.event for r in http.requests if r.event.endswith(("_fwd_on", "_fwd_off"))]
+            assert toggles == [f"{name}_{state}" for name in FORWARDS for state in ("on", "off")]
+            assert dut.events.line(1)[line_events:] == [], "a switched feature must not re-register"
+
+            # line 1's registration switched off: unregistered, "Registration Disabled" once
+            await dut.set({"SIP1 Enable Reg": 0})
+            expect(await http.wait_event("reg_off"), line1, NO_CALL)
+            await dut.events.line_status(1, "Unapplied")
+            await dut.device.bus.drain()
+            assert len(http.of("reg_off")) == 1
+            assert not http.of("mute_on") and not http.of("mute_off"), "no mute event exists yet"
         assert all(r.method == "GET" for r in http.requests)
+
+
+async def sipp_message(dut: RunningDevice, tmp_path: Path, to_user: str, text: str) -> tuple[SippResult, int]:
+    """SIPp sends one MESSAGE with ``text`` to ``to_user`` at the device."""
+    port = free_port("udp")
+    result = await asyncio.to_thread(
+        run_sipp,
+        scenario("message_uac"),
+        remote=f"{HOST}:{dut.sip_port}",
+        local_port=port,
+        keys={"user": "desk", "to_user": to_user, "text": text},
+        timeout=10,
+        workdir=tmp_path / "sipp",
+    )
+    return result, port
 
 
 async def test_display_remote_is_the_name_in_the_callers_from(tmp_path: Path) -> None:
@@ -392,6 +540,14 @@ async def test_urls_apply_live_and_only_http_is_requested(
         await dut.device.reboot()
         await http.wait_event("boot")
         assert [r.event for r in http.requests] == ["door", "reboot", "boot"]
+
+        # a factory reset reports itself before the settings (and with them every URL) are gone
+        await dut.set({"Reset Phone Url": http.url("reset", "mac=$mac")})
+        await dut.device.factory_reset()
+        assert (await http.wait_event("reset")).query == {"mac": device_mac()}
+        await dut.device.bus.drain()
+        assert [r.event for r in http.requests] == ["door", "reboot", "boot", "reset"]
+        assert dut.device.settings.current.intercom.action_url.boot_completed == ""
     assert any(
         "ftp://" in r.getMessage() and "not requested: only http" in r.getMessage() for r in caplog.records
     )

@@ -5,6 +5,11 @@ answered by itself; a third gets 486. Answering the waiting call puts the first 
 inactive re-INVITE that SIPp checks); hanging it up resumes the first ("Auto Resume Current"). With
 call waiting off the second caller gets 486 at once. With Intercom Barge an intercom call is answered
 during the call, holding the first until it ends.
+
+After each scenario the persistent call log is read back: every call that rang here and was answered
+is an incoming call, newest first; a caller turned away with 486 never rang, so it has no row.
+Each SIPp caller gets a port of its own, so the log's remote (``sip:sipp@127.0.0.1:PORT``, the
+From URI) tells the callers apart.
 """
 
 from __future__ import annotations
@@ -14,24 +19,38 @@ from pathlib import Path
 
 from portier.events import CallStateChanged, Event
 from portier.phone.handdown import HandsFreeChanged
+from portier.settings.records import Direction
 
 from .device import RunningDevice, running_device
 from .sipp import SippResult, free_port, run_sipp, scenario
 from .test_calls_prack import door_line
 from .test_calls_sipp import assert_sipp_ok
+from .test_policy_incoming import call_log
 
 
 async def door_call(
-    dut: RunningDevice, tmp_path: Path, name: str, timeout: float = 30, hold_ms: int = 0
+    dut: RunningDevice,
+    tmp_path: Path,
+    name: str,
+    timeout: float = 30,
+    hold_ms: int = 0,
+    local_port: int | None = None,
 ) -> SippResult:
+    """SIPp calls ``door`` (line 1) on the device from ``local_port`` (a free one by default)."""
     return await asyncio.to_thread(
         run_sipp,
         scenario(name),
         remote=f"127.0.0.1:{dut.sip_port}",
+        local_port=local_port,
         extra=["-s", "door", "-mp", str(free_port("udp")), "-d", str(hold_ms)],
         timeout=timeout,
         workdir=tmp_path / "sipp",
     )
+
+
+def sipp_at(port: int) -> str:
+    """The remote the device logs for a SIPp caller on ``port`` (its From URI)."""
+    return f"sip:sipp@127.0.0.1:{port}"
 
 
 async def state_of(dut: RunningDevice, call_id: str, state: str, after: int = 0) -> CallStateChanged:
@@ -53,10 +72,11 @@ def states(dut: RunningDevice, call_id: str) -> list[tuple[str, str]]:
 
 async def test_waiting_call_rings_182_holds_the_first_and_resumes_it(tmp_path: Path) -> None:
     values = door_line(**{"SIP1 Respond 182": 1, "P1 Auto Resume Current": 1})
+    first_port, second_port = free_port("udp"), free_port("udp")
     async with running_device(tmp_path / "dut", values) as dut:
-        first = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_first"))
+        first = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_first", local_port=first_port))
         one = (await dut.call_state("Talking")).call_id
-        second = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_second"))
+        second = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_second", local_port=second_port))
         waiting = await dut.events.wait_for(
             lambda e: isinstance(e, CallStateChanged) and e.state == "Ringing" and e.call_id != one,
             10,
@@ -88,11 +108,19 @@ async def test_waiting_call_rings_182_holds_the_first_and_resumes_it(tmp_path: P
         assert states(dut, two) == [("Ringing", "call waiting"), ("Talking", ""), ("Ended", "local hangup")]
         busy_device = [e.active for e in dut.events.events if isinstance(e, HandsFreeChanged)]
         assert busy_device[:1] == [True] and True not in busy_device[1:], busy_device
+        # newest first: the waiting call ended before the first; the 486 caller never rang
+        assert await call_log(dut) == [
+            (Direction.INCOMING, "SIP1", sipp_at(first_port)),
+            (Direction.INCOMING, "SIP1", sipp_at(second_port)),
+        ]
 
 
 async def test_without_call_waiting_a_second_caller_gets_486(tmp_path: Path) -> None:
+    first_port = free_port("udp")
     async with running_device(tmp_path / "dut", door_line(**{"P1 CallWaiting": 0})) as dut:
-        first = asyncio.create_task(door_call(dut, tmp_path, "call_uac_wait_bye", timeout=15))
+        first = asyncio.create_task(
+            door_call(dut, tmp_path, "call_uac_wait_bye", timeout=15, local_port=first_port)
+        )
         await dut.call_state("Talking")
         assert_sipp_ok(await door_call(dut, tmp_path, "call_uac_busy", timeout=10), ["SIP/2.0 486"])
         assert await dut.calls.hangup()
@@ -101,15 +129,22 @@ async def test_without_call_waiting_a_second_caller_gets_486(tmp_path: Path) -> 
         assert [e.state for e in dut.events.events if isinstance(e, CallStateChanged)] == [
             "Ringing", "Talking", "Ended"
         ]
+        assert await call_log(dut) == [(Direction.INCOMING, "SIP1", sipp_at(first_port))], (
+            "the busy caller was refused before it rang: no row, neither missed nor incoming"
+        )
 
 
 async def test_intercom_barge_answers_during_a_call_and_holds_the_first(tmp_path: Path) -> None:
     values = door_line(**{"P1 Intercom Barge": 1, "P1 Auto Resume Current": 1})
+    first_port, intercom_port = free_port("udp"), free_port("udp")
     async with running_device(tmp_path / "dut", values) as dut:
-        first = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_first"))
+        first = asyncio.create_task(door_call(dut, tmp_path, "call_waiting_first", local_port=first_port))
         one = (await dut.call_state("Talking")).call_id
         mark = len(dut.events.events)
-        assert_sipp_ok(await door_call(dut, tmp_path, "call_intercom", timeout=15, hold_ms=500))
+        intercom = await door_call(
+            dut, tmp_path, "call_intercom", timeout=15, hold_ms=500, local_port=intercom_port
+        )
+        assert_sipp_ok(intercom)
         await state_of(dut, one, "Talking", mark)  # resumed once the intercom call ended
         assert_sipp_ok(await asyncio.wait_for(first, 20))
         await dut.device.bus.drain()
@@ -120,3 +155,9 @@ async def test_intercom_barge_answers_during_a_call_and_holds_the_first(tmp_path
             ("Ringing", "intercom barge"), ("Talking", ""), ("Ended", "remote hangup")
         ]
         assert ("Held", "") in states(dut, one)
+        await state_of(dut, one, "Ended", mark)
+        # the barged-in intercom call was answered (incoming, not missed) and ended first
+        assert await call_log(dut) == [
+            (Direction.INCOMING, "SIP1", sipp_at(first_port)),
+            (Direction.INCOMING, "SIP1", sipp_at(intercom_port)),
+        ]

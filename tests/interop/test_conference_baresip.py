@@ -10,6 +10,9 @@ alice is not put on hold before bob is called, as a resident would: baresip 1.0.
 pulling) ``aubridge`` player on a re-INVITE and from then on records nothing it receives, so a held
 and resumed baresip cannot testify. Resuming held parties is proven against SIPp
 (``test_conference_sipp.py``).
+
+Afterwards the persistent call log holds both calls, direct IP calls (no line): alice's as an
+answered incoming call, bob's as the device's outgoing one, newest (bob's, ended last) first.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from portier.settings.records import Direction
+
 from .audio_check import make_tone_wav, read_wav
 from .baresip import Baresip
 from .device import running_device
 from .test_calls_baresip import blocking
+from .test_policy_incoming import call_log
 from .test_transfer_sipp import state_of
 
 ALICE_HZ, BOB_HZ, PORTIER_HZ = 1000.0, 700.0, 440.0
@@ -96,7 +102,10 @@ async def test_local_conference_mixes_both_parties_and_the_device(tmp_path: Path
             await asyncio.sleep(0.2)
             alice_heard = (await blocking(alice.recordings, "received"))[-1]
             bob_heard = (await blocking(bob.recordings, "received"))[-1]
-            await dut.device.bus.drain()
+            assert await call_log(dut) == [
+                (Direction.OUTGOING, "P2P", bob.direct_uri),
+                (Direction.INCOMING, "P2P", alice.direct_uri),
+            ]
     a_file = next(portier_rec.glob(f"incoming-{a.split('@')[0]}*.wav"))
     # alice's recording ends with the conference (she hung up): bob and the device, not herself
     alice_end = read_wav(alice_heard)[2].shape[0] / read_wav(alice_heard)[0]

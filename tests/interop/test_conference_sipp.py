@@ -1,24 +1,55 @@
 """The 3-way conference's signalling against SIPp: LOCAL resumes a held party and wires both streams
 through the mixer, and a party that leaves gives the other its own audio back; SERVER dials the
 line's conference room and transfers both parties there. (What the parties hear in a LOCAL
-conference is proven with baresip and FFT in ``test_conference_baresip.py``.)"""
+conference is proven with baresip and FFT in ``test_conference_baresip.py``.)
+
+After each the persistent call log is read back: both parties called in and were answered
+(incoming, never missed); the room the SERVER conference dialled is an outgoing call. Each SIPp
+party calls from a port of its own, so the log's remote tells them apart."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 
 from portier.media.mixer import PartySource
 from portier.phone.call import Call
+from portier.settings.records import Direction
 
 from .conftest import SippServerFactory
 from .device import RunningDevice, running_device
-from .sipp import free_port, scenario
+from .sipp import SippResult, free_port, run_sipp, scenario
+from .test_call_waiting import sipp_at
 from .test_calls_prack import door_line
 from .test_calls_sipp import assert_sipp_ok
-from .test_transfer_sipp import SUCCESS, header, sipp_client, state_of, states, transfers
+from .test_policy_incoming import call_log
+from .test_transfer_sipp import SUCCESS, header, state_of, states, transfers
 
 TRANSFEREE = "transfer_transferee"
+
+
+async def party(
+    dut: RunningDevice,
+    tmp_path: Path,
+    name: str,
+    port: int,
+    *,
+    keys: Mapping[str, str] | None = None,
+    hold_ms: int = 500,
+    timeout: float = 30,
+) -> SippResult:
+    """SIPp scenario ``name`` calls ``door`` (line 1) on the device from ``port``, in a thread."""
+    return await asyncio.to_thread(
+        run_sipp,
+        scenario(name),
+        remote=f"127.0.0.1:{dut.sip_port}",
+        local_port=port,
+        extra=["-s", "door", "-mp", str(free_port("udp")), "-d", str(hold_ms)],
+        keys=keys,
+        timeout=timeout,
+        workdir=tmp_path / "sipp",
+    )
 
 
 async def ring_second_and_answer(dut: RunningDevice, first: str) -> str:
@@ -41,12 +72,11 @@ def mixed(call: Call) -> bool:
 
 async def test_local_conference_resumes_the_held_call_and_survives_one_leaving(tmp_path: Path) -> None:
     values = door_line(**{"SIP1 Respond 182": 1, "P1 Auto Resume Current": 0})
+    a_port, b_port = free_port("udp"), free_port("udp")
     async with running_device(tmp_path / "dut", values, audio_in="tone:440") as dut:
-        first = asyncio.create_task(
-            sipp_client(dut, tmp_path, "call_waiting_first", hold_ms=2500, timeout=30)
-        )
+        first = asyncio.create_task(party(dut, tmp_path, "call_waiting_first", a_port, hold_ms=2500))
         a = (await dut.call_state("Talking", timeout=15)).call_id
-        second = asyncio.create_task(sipp_client(dut, tmp_path, "call_waiting_second", timeout=30))
+        second = asyncio.create_task(party(dut, tmp_path, "call_waiting_second", b_port))
         b = await ring_second_and_answer(dut, a)
         await dut.calls.conference(a, b)
         call_a, call_b = dut.calls.calls[a], dut.calls.calls[b]
@@ -61,6 +91,12 @@ async def test_local_conference_resumes_the_held_call_and_survives_one_leaving(t
         assert states(dut, a) == [
             ("Ringing", ""), ("Talking", ""), ("Held", ""), ("Talking", ""), ("Ended", "remote hangup")
         ]  # fmt: skip
+        await state_of(dut, b, "Ended")
+        # newest first: b (hung up by the device) after a (who left the conference)
+        assert await call_log(dut) == [
+            (Direction.INCOMING, "SIP1", sipp_at(b_port)),
+            (Direction.INCOMING, "SIP1", sipp_at(a_port)),
+        ]
 
 
 async def test_server_conference_dials_the_room_and_transfers_both_parties_there(
@@ -69,23 +105,26 @@ async def test_server_conference_dials_the_room_and_transfers_both_parties_there
     room = sipp_server_factory(scenario("call_uas"), extra=["-mp", str(free_port("udp")), "-d", "4000"])
     room_uri = f"sip:room@127.0.0.1:{room.port}"
     values = door_line(**{"SIP1 Respond 182": 0, "SIP1 Use SRV Mixer": 1, "SIP1 SRV Mixer Uri": room_uri})
+    a_port, b_port = free_port("udp"), free_port("udp")
     async with running_device(tmp_path / "dut", values) as dut:
         # each party is held once (call waiting for the first, the blind transfer for the second)
-        first = asyncio.create_task(
-            sipp_client(dut, tmp_path, "transfer_transferee", keys=SUCCESS, timeout=30)
-        )
+        first = asyncio.create_task(party(dut, tmp_path, TRANSFEREE, a_port, keys=SUCCESS))
         a = (await dut.call_state("Talking", timeout=15)).call_id
-        second = asyncio.create_task(
-            sipp_client(dut, tmp_path, "transfer_transferee", keys=SUCCESS, timeout=30)
-        )
+        second = asyncio.create_task(party(dut, tmp_path, TRANSFEREE, b_port, keys=SUCCESS))
         b = await ring_second_and_answer(dut, a)
         joined = await dut.calls.conference(a, b)
         assert isinstance(joined, Call) and joined.remote == room_uri and joined.state == "Talking"
-        for party in (await first, await second):
-            assert_sipp_ok(party)
-            assert header(party.received("REFER")[0], "Refer-To") == f"<{room_uri}>"
+        for transferee in (await first, await second):
+            assert_sipp_ok(transferee)
+            assert header(transferee.received("REFER")[0], "Refer-To") == f"<{room_uri}>"
         assert [(t.call_id, t.target, t.result) for t in transfers(dut)] == [
             (a, room_uri, "succeeded"), (b, room_uri, "succeeded")
         ]  # fmt: skip
         assert_sipp_ok(await asyncio.to_thread(room.wait, 15))  # the device stayed in the room
         await state_of(dut, joined.call_id, "Ended")
+        # both parties were answered here, then transferred in turn; the room is the device's own call
+        assert await call_log(dut) == [
+            (Direction.OUTGOING, "SIP1", room_uri),
+            (Direction.INCOMING, "SIP1", sipp_at(b_port)),
+            (Direction.INCOMING, "SIP1", sipp_at(a_port)),
+        ]

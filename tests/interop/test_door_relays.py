@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from portier.door.service import DoorService
-from portier.events import DtmfReceived, Event, MessageReceived, RelayChanged
+from portier.events import CallStateChanged, DtmfReceived, Event, MessageReceived, RelayChanged
 
 from .baresip import Baresip
 from .device import RunningDevice, running_device
@@ -96,7 +96,7 @@ async def test_baresip_code_closes_relay_1_for_the_output_duration_and_the_reset
             await wait_event(dut, RelayChanged(1, False, "duration"), timeout=12)
             assert not relay_closed(dut, 1)
             held = clock.at(RelayChanged(1, False, "duration")) - clock.at(RelayChanged(1, True, "dtmf"))
-            assert held >= 4.9, f"relay 1 reopened after {held:.2f} s, before the 5 s Output Duration"
+            assert 4.9 <= held <= 6.0, f"relay 1 reopened after {held:.2f} s, not at the 5 s Output Duration"
 
             mark = len(dut.events.events)
             await blocking(baresip.command, "sndcode", "1234")
@@ -124,6 +124,29 @@ async def test_reset_by_state_keeps_relay_1_closed_until_baresip_hangs_up(tmp_pa
             assert not relay_closed(dut, 1)
 
 
+async def info_code(dut: RunningDevice, tmp_path: Path, code: str, reset: str) -> None:
+    """SIPp calls the device and sends ``code``, then 1.5 s later ``reset``, as SIP INFO digits."""
+    keys = dict(zip(["c1", "c2", "c3", "c4", "r1", "r2", "r3", "r4"], code + reset, strict=True))
+    result = await asyncio.to_thread(
+        run_sipp,
+        scenario("call_info_code"),
+        remote=f"127.0.0.1:{dut.sip_port}",
+        extra=["-mp", str(free_port("udp"))],
+        keys=keys,
+        timeout=20,
+        workdir=tmp_path / "sipp",
+    )
+    assert result.ok, result.explain()
+    await dut.call_state("Ended", timeout=5)
+
+
+def digits_before(dut: RunningDevice, relay: RelayChanged) -> str:
+    """The digits the device had received when ``relay`` happened (events are published in order)."""
+    events = dut.events.events
+    assert relay in events, f"{relay} never happened"
+    return "".join(e.digit for e in events[: events.index(relay)] if isinstance(e, DtmfReceived))
+
+
 async def test_sipp_sends_the_code_as_sip_info_and_the_reset_code_opens_early(tmp_path: Path) -> None:
     async with running_device(tmp_path, {"Output1 DTMF Trigger": 1}) as dut:
         closed_during_call: list[bool] = []
@@ -132,22 +155,46 @@ async def test_sipp_sends_the_code_as_sip_info_and_the_reset_code_opens_early(tm
             closed_during_call.append(relay_closed(dut, 1))
 
         dut.device.bus.subscribe(RelayChanged, watch)
-        keys = dict(zip(["c1", "c2", "c3", "c4", "r1", "r2", "r3", "r4"], "12344321", strict=True))
-        result = await asyncio.to_thread(
-            run_sipp,
-            scenario("call_info_code"),
-            remote=f"127.0.0.1:{dut.sip_port}",
-            extra=["-mp", str(free_port("udp"))],
-            keys=keys,
-            timeout=20,
-            workdir=tmp_path / "sipp",
-        )
-        assert result.ok, result.explain()
-        await dut.call_state("Ended", timeout=5)
+        assert not relay_closed(dut, 1)
+        await info_code(dut, tmp_path, "1234", "4321")
         relay = [e for e in dut.events.events if isinstance(e, RelayChanged)]
     assert relay == [RelayChanged(1, True, "dtmf"), RelayChanged(1, False, "dtmf")]
     assert closed_during_call == [True, False]
     assert {e.method for e in dut.events.events if isinstance(e, DtmfReceived)} == {"info"}
+    # the relay closed on the code's last digit and opened on the reset code's, not on any other
+    assert digits_before(dut, RelayChanged(1, True, "dtmf")) == "1234"
+    assert digits_before(dut, RelayChanged(1, False, "dtmf")) == "12344321"
+
+
+async def test_sipp_info_code_without_the_reset_code_reopens_after_the_output_duration(
+    tmp_path: Path,
+) -> None:
+    """Output Duration 1 s, and SIPp sends 9999 (no code) 1.5 s after the trigger code: the relay
+    reopens by itself 1 s after it closed, while the call goes on."""
+    clock = RelayClock()
+    async with running_device(tmp_path, {"Output1 DTMF Trigger": 1, "Output1 Duration": 1}) as dut:
+        closed_during_call: list[bool] = []
+
+        def watch(event: RelayChanged) -> None:
+            closed_during_call.append(relay_closed(dut, 1))
+
+        dut.device.bus.subscribe(RelayChanged, clock)
+        dut.device.bus.subscribe(RelayChanged, watch)
+        await info_code(dut, tmp_path, "1234", "9999")
+        await dut.device.bus.drain()
+        relay = [e for e in dut.events.events if isinstance(e, RelayChanged)]
+        assert not relay_closed(dut, 1)
+    assert relay == [RelayChanged(1, True, "dtmf"), RelayChanged(1, False, "duration")]
+    assert closed_during_call == [True, False]
+    assert digits_before(dut, RelayChanged(1, True, "dtmf")) == "1234"
+    assert digits_before(dut, RelayChanged(1, False, "duration")) == "1234", "it reopened before 9999"
+    assert dut.digits() == "12349999"
+    held = clock.at(RelayChanged(1, False, "duration")) - clock.at(RelayChanged(1, True, "dtmf"))
+    assert 0.9 <= held <= 1.5, f"relay 1 reopened after {held:.2f} s, not at the 1 s Output Duration"
+    ended = next(e for e in dut.events.events if isinstance(e, CallStateChanged) and e.state == "Ended")
+    assert dut.events.events.index(RelayChanged(1, False, "duration")) < dut.events.events.index(ended), (
+        "the relay reopened by its duration in the call, not because the call ended"
+    )
 
 
 async def test_a_sip_message_with_the_trigger_text_closes_relay_2(tmp_path: Path) -> None:
