@@ -6,7 +6,8 @@ as the Request-URI user and answers; the device hangs up after the confirmation 
 change, while its own DND setting stays as it was (the server handles DND now). With it off, the
 same switch changes the setting. The hotline dials its number after the delay when the device goes
 off hook, and not when it goes back on hook first. These short calls are calls on the wire, so the
-call log lists them as outgoing.
+call log lists them as outgoing. The DND and forward Action URLs (manual 9.19) are requested for a
+switch done by code just as for one done by setting, with the line they are about.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from portier.settings.records import Direction
 
 from .conftest import KamailioFactory, SippServerFactory
 from .device import running_device
+from .test_action_url import HttpRecorder
 from .test_calls_sipp import assert_sipp_ok
 from .test_policy_incoming import call_log
 from .test_policy_outgoing import kamailio_and_pbx, pbx_line, talk_and_hang_up
@@ -28,12 +30,21 @@ CODES = {"SIP1 SvcCode Mode": 1, "SIP1 DNDOn SvcCode": "*78", "SIP1 DNDOff SvcCo
          "SIP1 CFUOn SvcCode": "*72"}
 
 
+def switch_urls(http: HttpRecorder) -> dict[str, str]:
+    """The DND and forward-always Action URLs, each naming the line's user."""
+    return {f"intercom.action_url.{event}": http.url(event, "user=$active_user")
+            for event in ("dnd_on", "dnd_off", "always_fwd_on")}  # fmt: skip
+
+
 async def test_dnd_by_feature_code_dials_the_code_to_the_pbx(
     tmp_path: Path, kamailio_factory: KamailioFactory, sipp_server_factory: SippServerFactory
 ) -> None:
     kamailio, pbx = kamailio_and_pbx(tmp_path, kamailio_factory, sipp_server_factory, r"\*78|\*79|\*72301", 3)
     port = pbx.port
-    async with running_device(tmp_path / "dut", pbx_line(kamailio, pbx, **CODES)) as dut:
+    async with (
+        HttpRecorder() as http,
+        running_device(tmp_path / "dut", {**pbx_line(kamailio, pbx, **CODES), **switch_urls(http)}) as dut,
+    ):
         await dut.events.line_status(1, "Registered")
         features: FeatureCodes = dut.sip.features
         features.CONFIRM_WAIT = 0.3  # the SIPp PBX confirms nothing: hang up soon after the answer
@@ -54,7 +65,12 @@ async def test_dnd_by_feature_code_dials_the_code_to_the_pbx(
         assert (local.via, local.done) == ("setting", True)
         assert dut.device.settings.current.lines.sip1.dnd
         await dut.events.wait_for(lambda e: e == DndChanged(1, True), 5, "DND on by setting")
+        await http.wait_for(lambda rs: len(rs) >= 4, "four Action URL requests")
         log = await call_log(dut)
+    assert [(r.event, r.query) for r in http.requests] == [
+        ("dnd_on", {"user": "alice"}), ("dnd_off", {"user": "alice"}), ("always_fwd_on", {"user": "alice"}),
+        ("dnd_on", {"user": "alice"}),  # the last one by setting, once the feature codes were off
+    ]
     result = await asyncio.to_thread(pbx.wait, 10)
     assert_sipp_ok(result)
     invites = [message.splitlines()[0] for message in result.received("INVITE")]

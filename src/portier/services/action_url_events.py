@@ -27,6 +27,9 @@ ActionUrl`` ("setting" below), so the service only looks the URL up.
     CallTransferred succeeded                  transfer (with its call; any role: the device
                                                transferred, was transferred, or was the target)
     lines.sipN.dnd / forward_* switched        dnd_on/off, always/busy/no_answer_fwd_on/off
+    DndChanged / ForwardChanged via "code"     the same, when "Use Feature Code" switched it on the
+                                               server (the settings did not change; a change of
+                                               the settings is reported from the settings alone)
 
 Not reported yet, for want of an event: mute_on/mute_off. It becomes one entry in ``EVENT_RULES``
 once its event exists.
@@ -45,8 +48,10 @@ from portier.events import (
     CallTransferred,
     DeviceStarted,
     DeviceStopping,
+    DndChanged,
     DtmfReceived,
     Event,
+    ForwardChanged,
     InputChanged,
     LineStatusChanged,
     MessageReceived,
@@ -91,6 +96,10 @@ def _input(event: InputChanged) -> tuple[Trigger, ...]:
 
 _STOPPING = {"reboot": "start_reboot", "factory reset": "reset"}
 
+FORWARD_TOGGLES: dict[str, str] = {"unconditional": "forward_unconditional", "busy": "forward_busy",
+                                   "no-answer": "forward_no_answer"}  # fmt: skip
+"""``ForwardChanged.kind`` -> its line setting in ``TOGGLES``."""
+
 EVENT_RULES: dict[type[Event], Callable[[Any], tuple[Trigger, ...]]] = {
     DeviceStarted: lambda event: (Trigger("boot_completed"),),
     DeviceStopping: lambda event: (Trigger(_STOPPING[event.reason]),) if event.reason in _STOPPING else (),
@@ -99,6 +108,10 @@ EVENT_RULES: dict[type[Event], Callable[[Any], tuple[Trigger, ...]]] = {
     ButtonChanged: lambda event: (Trigger("button_pressed"),) if event.pressed else (),
     MessageReceived: lambda event: (Trigger("sip_message", event.line),),
     AddressChanged: lambda event: (Trigger("ip_change"),) if event.new is not None else (),
+    DndChanged: lambda event: (toggle_trigger(event.line, "dnd", event.on),) if event.via == "code" else (),
+    ForwardChanged: lambda event: (
+        (toggle_trigger(event.line, FORWARD_TOGGLES[event.kind], event.on),) if event.via == "code" else ()
+    ),
 }
 """Events whose Action URL depends on the event alone: one entry per event type."""
 

@@ -11,8 +11,10 @@ from portier.events import (
     CallTransferred,
     DeviceStarted,
     DeviceStopping,
+    DndChanged,
     DtmfReceived,
     Event,
+    ForwardChanged,
     InputChanged,
     LedChanged,
     LineStatusChanged,
@@ -142,6 +144,19 @@ def test_message_is_about_its_line() -> None:
 def test_toggles() -> None:
     assert toggle_trigger(1, "dnd", True) == Trigger("dnd_on", 1)
     assert toggle_trigger(2, "forward_busy", False) == Trigger("busy_fwd_off", 2)
+
+
+def test_feature_codes_dialled_for_dnd_and_forward_are_reported_like_the_switches() -> None:
+    """With "Use Feature Code" the server keeps DND and forward and the settings do not change, so
+    the events say it; a change of the settings themselves is reported from the settings alone."""
+    mapper = ActionMapper()
+    assert mapper.triggers(DndChanged(2, True, via="code")) == [Trigger("dnd_on", 2)]
+    assert mapper.triggers(DndChanged(1, False, via="code")) == [Trigger("dnd_off", 1)]
+    coded = [ForwardChanged(1, kind, on, "200", via="code") for kind in ("unconditional", "busy", "no-answer")
+             for on in (True, False)]  # fmt: skip
+    assert names(mapper, *coded) == ["always_fwd_on", "always_fwd_off", "busy_fwd_on", "busy_fwd_off",
+                                     "no_answer_fwd_on", "no_answer_fwd_off"]  # fmt: skip
+    assert names(mapper, DndChanged(1, True), ForwardChanged(1, "busy", True, "200")) == []
 
 
 def test_every_named_setting_exists() -> None:
