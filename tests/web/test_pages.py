@@ -33,10 +33,8 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.web]
 
 SETTINGS_PAGES = [page for page in MENU if page.kind == "settings" and page.prefixes]
 SAVE_ELSEWHERE = {"/security/web-filter": "enabling the filter is refused or locks out: test_web_filter.py"}
-PATTERN_TRIES = ("DEBUG", "INFO", "portier-web-test")
+PATTERN_TRIES = ("DEBUG", "INFO", "portier-web-test", "127.0.0.1")
 NO_BAD_SETTING = {
-    "/intercom/action-url": "every field is one free line of text: the event URLs, and Restrict Active URI "
-    "Source IP, which takes a list and skips items that are not addresses (with a warning)",
     "/security/firewall": "its settings are switches only; its rules table takes bad addresses (BAD_ROWS)",
 }
 """Settings pages on which every value a browser can send is valid, and why."""

@@ -28,6 +28,16 @@ SINGLE_LINE = r"^(?:\S(?:[^\r\n]*\S)?)?$"
 """Text settings are one line with no surrounding blanks, so the config file round-trips them."""
 
 
+PATTERN_MEANINGS: dict[str, str] = {}
+"""Patterns whose error message says what they mean in words, instead of showing the regex."""
+
+
+def described(pattern: str, meaning: str) -> str:
+    """``pattern``, remembered with ``meaning`` ("IP addresses or networks ...") for error messages."""
+    PATTERN_MEANINGS[pattern] = meaning
+    return pattern
+
+
 class Page(BaseModel):
     """A group of settings: a menu page, a section of one, or a repeated unit (a line, a button).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .declare import Page, group, setting
+from .declare import Page, described, group, setting
 
 
 class McastGroup(Page):
@@ -60,6 +60,17 @@ class Mcast(Page):
     group10: McastGroup = group(McastGroup, help="Multicast group 10")
 
 
+_OCTET = r"(25[0-5]|2[0-4]\d|1?\d?\d)"
+_IPV4_NET = rf"{_OCTET}(\.{_OCTET}){{3}}(/(3[0-2]|[12]?\d))?"
+_IPV6_NET = r"[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(/(12[0-8]|1[01]\d|[1-9]?\d))?"
+ADDRESS_LIST = described(
+    rf"^(({_IPV4_NET}|{_IPV6_NET})([,; ]+({_IPV4_NET}|{_IPV6_NET}))*)?$",
+    "IP addresses or networks such as 192.168.1.10 or 192.168.1.0/24, separated by commas",
+)
+"""IPv4 or IPv6 addresses or networks (CIDR), separated by commas, semicolons or blanks; or nothing.
+A typo such as 10.0.0.300 or a host name is refused when saved, not skipped when a command comes."""
+
+
 def _url(key: str, label: str, when: str) -> str:
     """An Action URL event: requested (HTTP GET) when the event happens; empty reports nothing."""
     result: str = setting("", key=key, label=label,
@@ -73,8 +84,11 @@ class ActionUrl(Page):
     fanvil_module = "CTI CONFIG MODULE"
 
     restrict_active_uri_ip: str = setting("", key="Active Uri IP", label="Restrict Active URI Source IP",
-                                          help="Accept Active URI commands only from this IP address "
-                                               "(Table 17); empty accepts none.")
+                                          pattern=ADDRESS_LIST,
+                                          help="Accept Active URI commands only from these IP addresses "
+                                               "or networks (Table 17), e.g. 192.168.1.10 or "
+                                               "192.168.1.0/24, several separated by commas; empty "
+                                               "accepts none.")
     start_reboot: str = _url("Start Reboot Url", "Start Reboot", "the device starts to reboot")
     boot_completed: str = _url("Boot Completed Url", "Setup Completed", "the device has booted")
     ip_change: str = _url("IP Change Url", "IP Changed", "the device's IP address changes")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from .declare import SINGLE_LINE, Leaf
+from .declare import PATTERN_MEANINGS, SINGLE_LINE, Leaf
 
 _TRUE = {"1", "true", "yes", "on", "enabled"}
 _FALSE = {"0", "false", "no", "off", "disabled", ""}
@@ -122,6 +122,8 @@ def describe(leaf: Leaf, error: Any, value: Any) -> str:
         pattern = error.get("ctx", {}).get("pattern")
         if pattern == SINGLE_LINE:
             return f"`{leaf.key}` must be one line without leading or trailing blanks, got {shown!r}"
+        if pattern in PATTERN_MEANINGS:
+            return f"`{leaf.key}` must be {PATTERN_MEANINGS[pattern]}, got {shown!r}"
         return f"`{leaf.key}` must match {pattern}, got {shown!r}"
     if kind in ("enum", "bool_parsing", "bool_type"):
         return f"`{leaf.key}`: {error.get('msg')}, got {shown!r}"
