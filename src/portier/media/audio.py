@@ -237,12 +237,12 @@ class ToneSource:
     """A continuous sine at ``frequency`` Hz and ``level`` dBFS, phase-continuous across frames.
 
     Why a table: a tone repeats after ``rate / gcd(frequency, rate)`` samples (200 for 440 Hz at
-    8 kHz), so its samples are worked out once per tone and each frame is a copy of a slice, instead
-    of a sine of every sample 50 times a second. The table holds the same values the sine gives
-    (sample ``n`` is sample ``n mod period``), and a frame is a read-only view of it, not a copy: a
-    call reads the source 50 times a second, and every numpy call counts (see ``rtp_socket``). A tone
-    whose period is longer than a second, or a read longer than the table's spare, is computed sample
-    by sample as before.
+    8 kHz), so its samples are worked out once per tone and each frame is a slice of the table,
+    instead of a sine of every sample 50 times a second. The table holds the same values the sine
+    gives (sample ``n`` is sample ``n mod period``), and a frame is a read-only view of it, not a
+    copy: a call reads the source 50 times a second, each time on cold caches, where every numpy call
+    counts (bench/README.md, CPU per call). A tone whose period is longer than a second, or a read
+    longer than the table's spare, is computed sample by sample as before.
     """
 
     frequency: float
