@@ -9,29 +9,23 @@ the button type's doing and not the table's default (a press in a call is END, i
   with its end packet, and the call goes on.
 - Key Event, subtype Release: the press hangs up; SIPp gets the BYE. Subtype Handfree while an
   incoming call rings (auto answer off): the press answers it; SIPp gets the 200.
-- Action URL: the press sends an HTTP GET for the configured URL, as ``request_log.py`` (a stdlib
-  server in its own process on 127.0.0.1) records it.
+- Action URL: the press sends an HTTP GET for the configured URL, as a small HTTP server in the
+  test's loop on 127.0.0.1 (``HttpRecorder`` of the Action URL tests) records it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from .device import running_device
-from .device_process import PYTHON, free_tcp_port
-from .request_log import READY
 from .rtp_capture import RtpCapture
 from .sipp import free_port, run_sipp, scenario
+from .test_action_url import HttpRecorder
 from .test_buttons_calls import click, wait_until
 from .test_calls_sipp import assert_sipp_ok, received_at, sipp_call
 
 DIGITS = "4*#7"
-REQUEST_LOG = Path(__file__).with_name("request_log.py")
 
 
 async def test_a_dtmf_button_in_a_call_sends_its_digits_as_rfc4733_events(tmp_path: Path) -> None:
@@ -112,50 +106,19 @@ async def test_a_key_event_button_answers_a_ringing_call(tmp_path: Path) -> None
     assert answered - rang >= 1.0, "answered by the press, after the ringing the test waited through"
 
 
-@contextmanager
-def request_log(log: Path) -> Iterator[int]:
-    """``request_log.py`` on a free 127.0.0.1 port (yielded) until the block ends; stopped by its PID."""
-    port = free_tcp_port()
-    process = subprocess.Popen(
-        [PYTHON, "-I", str(REQUEST_LOG), str(port), str(log)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not (log.exists() and READY in log.read_text()):
-            assert process.poll() is None, f"request_log.py exited with {process.returncode}"
-            assert time.monotonic() < deadline, "request_log.py did not listen within 10 s"
-            time.sleep(0.05)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def requested(log: Path) -> list[str]:
-    return [line for line in log.read_text().splitlines() if line != READY]
-
-
 async def test_an_action_url_button_requests_its_url(tmp_path: Path) -> None:
-    log = tmp_path / "requests.log"
-    with request_log(log) as port:
-        target = "/door/button2?event=pressed&who=visitor%20at%20gate"
+    target = "door/button2?event=pressed&who=visitor%20at%20gate"
+    async with HttpRecorder() as http:
         values = {
             "buttons.button2.type": "ACTION_URL",
-            "buttons.button2.value": f"http://127.0.0.1:{port}{target}",
+            "buttons.button2.value": f"http://127.0.0.1:{http.port}/{target}",
         }
         async with running_device(tmp_path / "dut", values) as dut:
             await click(dut, 2)
-            await wait_until(lambda: len(requested(log)) >= 1, "the action URL's GET")
+            await http.wait_for(lambda requests: len(requests) >= 1, "the action URL's GET")
             await asyncio.sleep(0.5)  # a second request would come by now
-            assert requested(log) == [target]
+            assert [(r.method, r.target) for r in http.requests] == [("GET", f"/{target}")]
             assert not [c for c in dut.calls.calls.values()], "an action URL button places no call"
             await click(dut, 2)
-            await wait_until(lambda: len(requested(log)) >= 2, "the second press's GET")
-            assert requested(log) == [target, target]
+            await http.wait_for(lambda requests: len(requests) >= 2, "the second press's GET")
+            assert [r.target for r in http.requests] == [f"/{target}"] * 2
