@@ -15,6 +15,7 @@ From URI) tells the callers apart.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 
 from portier.events import CallStateChanged, Event
@@ -35,14 +36,17 @@ async def door_call(
     timeout: float = 30,
     hold_ms: int = 0,
     local_port: int | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> SippResult:
-    """SIPp calls ``door`` (line 1) on the device from ``local_port`` (a free one by default)."""
+    """SIPp scenario ``name`` (with ``keys``) calls ``door`` (line 1) on the device from
+    ``local_port`` (a free one by default), in a thread."""
     return await asyncio.to_thread(
         run_sipp,
         scenario(name),
         remote=f"127.0.0.1:{dut.sip_port}",
         local_port=local_port,
         extra=["-s", "door", "-mp", str(free_port("udp")), "-d", str(hold_ms)],
+        keys=keys,
         timeout=timeout,
         workdir=tmp_path / "sipp",
     )

@@ -19,8 +19,8 @@ from portier.settings.records import Direction
 
 from .conftest import SippServerFactory
 from .device import RunningDevice, running_device
-from .sipp import SippResult, free_port, run_sipp, scenario
-from .test_call_waiting import sipp_at
+from .sipp import SippResult, free_port, scenario
+from .test_call_waiting import door_call, sipp_at
 from .test_calls_prack import door_line
 from .test_calls_sipp import assert_sipp_ok
 from .test_policy_incoming import call_log
@@ -30,26 +30,11 @@ TRANSFEREE = "transfer_transferee"
 
 
 async def party(
-    dut: RunningDevice,
-    tmp_path: Path,
-    name: str,
-    port: int,
-    *,
-    keys: Mapping[str, str] | None = None,
+    dut: RunningDevice, tmp_path: Path, name: str, port: int, *, keys: Mapping[str, str] | None = None,
     hold_ms: int = 500,
-    timeout: float = 30,
 ) -> SippResult:
-    """SIPp scenario ``name`` calls ``door`` (line 1) on the device from ``port``, in a thread."""
-    return await asyncio.to_thread(
-        run_sipp,
-        scenario(name),
-        remote=f"127.0.0.1:{dut.sip_port}",
-        local_port=port,
-        extra=["-s", "door", "-mp", str(free_port("udp")), "-d", str(hold_ms)],
-        keys=keys,
-        timeout=timeout,
-        workdir=tmp_path / "sipp",
-    )
+    """A conference party: SIPp scenario ``name`` calls ``door`` from ``port``."""
+    return await door_call(dut, tmp_path, name, hold_ms=hold_ms, local_port=port, keys=keys)
 
 
 async def ring_second_and_answer(dut: RunningDevice, first: str) -> str:
