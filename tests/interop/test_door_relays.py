@@ -24,6 +24,7 @@ from portier.events import CallStateChanged, DtmfReceived, Event, MessageReceive
 from .baresip import Baresip
 from .device import RunningDevice, running_device
 from .sipp import free_port, run_sipp, scenario
+from .test_action_url import sipp_message
 
 pytestmark = pytest.mark.interop
 
@@ -201,16 +202,7 @@ async def test_a_sip_message_with_the_trigger_text_closes_relay_2(tmp_path: Path
     values = {"Output2 SMS Trigger": 1, "Output2 SMS Trigger Msg": "open gate", "Output2 Duration": 1}
     async with running_device(tmp_path, values) as dut:
         assert not relay_closed(dut, 2)
-        port = free_port("udp")
-        result = await asyncio.to_thread(
-            run_sipp,
-            scenario("message_uac"),
-            remote=f"127.0.0.1:{dut.sip_port}",
-            local_port=port,
-            keys={"user": "desk", "to_user": "door", "text": "open gate"},
-            timeout=10,
-            workdir=tmp_path / "sipp",
-        )
+        result, port = await sipp_message(dut, tmp_path, "door", "open gate")
         assert result.ok, result.explain()
         await wait_event(dut, RelayChanged(2, True, "sms"))
         assert relay_closed(dut, 2) and not relay_closed(dut, 1)
