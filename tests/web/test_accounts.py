@@ -68,6 +68,12 @@ async def add_user(page: Page, name: str, level: str, password: str, confirm: st
     await page.click("#add-user button")
 
 
+async def added(page: Page, name: str, level: str, password: str) -> None:
+    """Add a user through the form, and see the page say it was added."""
+    await add_user(page, name, level, password)
+    await expect(page.locator(".message")).to_have_text("The user was added.")
+
+
 async def delete_user(page: Page, name: str) -> None:
     """Press the Delete button in the user's row of the users table."""
     await page.goto(ACCOUNT)
@@ -92,11 +98,9 @@ async def test_an_admin_adds_a_user_and_an_administrator_who_can_log_in(
     page: Page, second: Page, web_device: WebDevice
 ) -> None:
     await login(page)
-    await add_user(page, "clerk", "user", "clerk-secret")
-    await expect(page.locator(".message")).to_have_text("The user was added.")
+    await added(page, "clerk", "user", "clerk-secret")
     await expect(user_row(page, "clerk")).to_contain_text("user")
-    await add_user(page, "deputy", "admin", "deputy-secret")
-    await expect(page.locator(".message")).to_have_text("The user was added.")
+    await added(page, "deputy", "admin", "deputy-secret")
     await expect(user_row(page, "deputy")).to_contain_text("admin")
     await screenshot(page, "system-account-users")
     assert users(web_device) == {"admin": UserLevel.ADMIN, "clerk": UserLevel.USER, "deputy": UserLevel.ADMIN}
@@ -115,8 +119,7 @@ async def test_a_user_level_login_cannot_add_or_delete_users(
     page: Page, second: Page, web_device: WebDevice
 ) -> None:
     await login(page)
-    await add_user(page, "reader", "user", "reader-secret")
-    await expect(page.locator(".message")).to_have_text("The user was added.")
+    await added(page, "reader", "user", "reader-secret")
 
     await login(second, "reader", "reader-secret")
     await second.goto(ACCOUNT)
@@ -146,7 +149,7 @@ async def test_deleting_a_user_ends_its_session_and_its_login(
     page: Page, second: Page, web_device: WebDevice
 ) -> None:
     await login(page)
-    await add_user(page, "leaver", "user", "leaver-secret")
+    await added(page, "leaver", "user", "leaver-secret")
     await login(second, "leaver", "leaver-secret")
     await expect(second.locator(".who")).to_have_text("leaver (user)")
 
@@ -168,7 +171,7 @@ async def test_the_account_in_use_and_so_the_last_administrator_cannot_be_delete
     always remains: here the only other administrator deletes the default admin, then cannot delete
     itself, and puts admin/admin back."""
     await login(page)
-    await add_user(page, "keeper", "admin", "keeper-secret")
+    await added(page, "keeper", "admin", "keeper-secret")
     await expect(user_row(page, "admin").locator("button.delete")).to_have_count(0)  # not offered
     refused = await forge(page, f"{ACCOUNT}/delete", {"name": "admin"})
     assert refused.status == 409
@@ -192,8 +195,7 @@ async def test_the_account_in_use_and_so_the_last_administrator_cannot_be_delete
     )
     assert users(web_device) == {"keeper": UserLevel.ADMIN}
 
-    await add_user(second, "admin", "admin", "admin")
-    await expect(second.locator(".message")).to_have_text("The user was added.")
+    await added(second, "admin", "admin", "admin")
     await page.goto(ACCOUNT)  # deleting admin ended its session
     await expect(page).to_have_url("/login?next=%2Fsystem%2Faccount")
     await login(page)
