@@ -251,10 +251,11 @@ class ToneSource:
     _phase: int = 0
     _table: tuple[int, Samples] | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self._table = _tone_table(self.frequency, self.rate, self.level)
+
     def read(self, count: int) -> Samples:
         table = self._table
-        if table is None:
-            table = self._table = _tone_table(self.frequency, self.rate, self.level)
         if table is not None:
             period, samples = table
             start = self._phase % period
